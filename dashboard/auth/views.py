@@ -1,0 +1,72 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import db
+from ..models import User
+from . import service
+from .decorators import ANY_USER, public, role_required
+from .forms import LoginForm, UserCreateForm, UserEditForm
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.username.data, form.password.data, source=request.remote_addr)
+        db.session.commit()
+        if user:
+            login_user(user, remember=form.remember.data)
+            return redirect(service.safe_next(request.args.get("next")) or url_for("main.home"))
+        flash("Wrong username or password.", "danger")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@role_required(*ANY_USER)
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/users")
+@role_required("admin")
+def users():
+    rows = db.session.scalars(db.select(User).order_by(User.username)).all()
+    return render_template("auth/users.html", users=rows, form=UserCreateForm())
+
+
+@bp.route("/users/new", methods=["POST"])
+@role_required("admin")
+def user_create():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        service.create_user(form.username.data, form.role.data, form.password.data)
+        db.session.commit()
+        flash(f"User {form.username.data} created.", "success")
+        return redirect(url_for("auth.users"))
+    rows = db.session.scalars(db.select(User).order_by(User.username)).all()
+    return render_template("auth/users.html", users=rows, form=form), 422
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user_edit(user_id):
+    user = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            service.update_user(user, role=form.role.data, active=form.active.data,
+                                password=form.password.data)
+        except service.LastAdminError as exc:
+            form.role.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"User {user.username} saved.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_edit.html", user=user, form=form)

@@ -1,0 +1,95 @@
+"""Configuration: literal defaults here, then instance/config.py, then environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # filled in: a SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WECOM_CORP_ID = None
+    WECOM_AGENT_ID = None
+    WECOM_SECRET = None
+    WECOM_TOKEN = None
+    WECOM_AES_KEY = None
+    WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin"
+    WECOM_CALLBACK_MAX_AGE = 300
+    TASK_QUEUE_URL = None  # filled in: a SQLite-backed queue in the instance folder
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    BOOTSTRAP_SERVE_LOCAL = True
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    TIMEZONE = "Asia/Shanghai"
+    PASSWORD_HASH_METHOD = "scrypt"
+
+
+# Environment variable -> config key; the README's configuration table lists the same names.
+ENVIRONMENT = {
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "WECOM_CORP_ID": "WECOM_CORP_ID",
+    "WECOM_AGENT_ID": "WECOM_AGENT_ID",
+    "WECOM_SECRET": "WECOM_SECRET",
+    "WECOM_TOKEN": "WECOM_TOKEN",
+    "WECOM_AES_KEY": "WECOM_AES_KEY",
+    "WECOM_API_BASE": "WECOM_API_BASE",
+    "WECOM_CALLBACK_MAX_AGE": "WECOM_CALLBACK_MAX_AGE",
+    "TASK_QUEUE_URL": "TASK_QUEUE_URL",
+    "PREFERRED_URL_SCHEME": "PREFERRED_URL_SCHEME",
+}
+INTEGERS = {"WECOM_CALLBACK_MAX_AGE"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot start the app; the message says what to set."""
+
+
+def load(app, test_config=None):
+    """Apply defaults, the instance file and the environment (or test_config) to app.config."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for env_name, key in ENVIRONMENT.items():
+            if os.environ.get(env_name):
+                value = os.environ[env_name]
+                app.config[key] = int(value) if key in INTEGERS else value
+    else:
+        app.config.from_mapping(test_config)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'dashboard.sqlite'}"
+    if not app.config["TASK_QUEUE_URL"]:
+        app.config["TASK_QUEUE_URL"] = f"sqlite:///{instance / 'queue.sqlite'}"
+    app.config["SANDBOX"] = not app.config["WECOM_CORP_ID"]
+    if not app.config["SECRET_KEY"]:
+        if not (app.config["SANDBOX"] or app.debug or app.testing):
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or put it in "
+                "instance/config.py) to a long random string, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+        app.config["SECRET_KEY"] = kept_secret(instance / "secret_key")
+
+
+def kept_secret(path: Path, nbytes: int = 32) -> str:
+    """A random secret generated once and kept in a file, so restarts keep sessions valid."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(nbytes)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value
+
+
+def migrations_dir() -> str:
+    """The Alembic folder at the top of the repository, wherever flask is started from."""
+    return str(Path(__file__).resolve().parent.parent / "migrations")

@@ -1,0 +1,52 @@
+"""Callbacks from WeCom: one row per event, stored exactly once."""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import Json, JSONType, UTCDateTime, utcnow
+
+
+class CardEvent(db.Model):
+    __table_args__ = (
+        Index("ix_card_event_campaign_event_key", "campaign_id", "event", "event_key"),
+        Index("ix_card_event_campaign_user", "campaign_id", "from_user"),
+        Index("ix_card_event_campaign_received", "campaign_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("send_batch.id"))
+    from_user: Mapped[str] = mapped_column(String(64))
+    msg_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str | None] = mapped_column(String(64))
+    event_key: Mapped[str | None] = mapped_column(String(1024))
+    task_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    card_type: Mapped[str | None] = mapped_column(String(32))
+    response_code: Mapped[str | None] = mapped_column(String(256))
+    selected: Mapped[Json | None] = mapped_column(JSONType)
+    create_time: Mapped[int] = mapped_column(BigInteger)
+    xml: Mapped[str | None] = mapped_column(Text)  # decrypted body; purged by retention
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    selections: Mapped[list["EventSelection"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
+
+
+class EventSelection(db.Model):
+    """One chosen option of one event: tallies GROUP BY this instead of unpacking JSON."""
+
+    __table_args__ = (
+        Index("ix_event_selection_tally", "campaign_id", "question_key", "option_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("card_event.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    question_key: Mapped[str] = mapped_column(String(1024))
+    option_id: Mapped[str] = mapped_column(String(128))
+
+    event: Mapped[CardEvent] = relationship(back_populates="selections")

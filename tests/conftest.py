@@ -1,0 +1,57 @@
+"""Shared fixtures: an app on a real SQLite file, its client and CLI runner, and users to log in as."""
+import pytest
+
+from dashboard import create_app
+from dashboard.auth import service as auth_service
+from dashboard.extensions import db
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        **overrides,
+    }
+    app = create_app(config)
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    with app.app_context():
+        for role in ("admin", "staff", "manager"):
+            auth_service.create_user(role, role, PASSWORD, actor="test")
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    """login("staff") signs the test client in as that seeded user."""
+
+    def do(username, password=PASSWORD):
+        return client.post("/login", data={"username": username, "password": password})
+
+    return do

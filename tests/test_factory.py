@@ -1,0 +1,62 @@
+import pytest
+
+from dashboard import create_app
+from dashboard.config import ConfigError
+
+
+def test_test_config_overrides_defaults(app):
+    assert app.testing
+    assert app.config["SECRET_KEY"] == "test-secret"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("test.sqlite")
+    assert app.config["WECOM_API_BASE"] == "https://qyapi.weixin.qq.com/cgi-bin"
+    assert app.config["SANDBOX"] is True
+
+
+def test_environment_overrides_instance_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    monkeypatch.setenv("WECOM_CORP_ID", "ww0123")
+    monkeypatch.setenv("WECOM_API_BASE", "http://127.0.0.1:9/cgi-bin")
+    monkeypatch.setenv("WECOM_CALLBACK_MAX_AGE", "0")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite")
+    assert app.config["SANDBOX"] is False
+    assert app.config["WECOM_API_BASE"] == "http://127.0.0.1:9/cgi-bin"
+    assert app.config["WECOM_CALLBACK_MAX_AGE"] == 0
+
+
+def test_missing_secret_key_in_production_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("WECOM_CORP_ID", "ww0123")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"WECOM_CORP_ID": "ww0123"})
+
+
+def test_sandbox_generates_a_secret_key_once(tmp_path):
+    first = _sandbox_app(tmp_path)
+    second = _sandbox_app(tmp_path)
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+
+
+def _sandbox_app(tmp_path):
+    from flask import Flask
+
+    from dashboard import config
+
+    app = Flask("dashboard", instance_path=str(tmp_path / "instance"))
+    config.load(app, {"SECRET_KEY": None})
+    return app
+
+
+def test_csrf_is_on_unless_a_test_switches_it_off(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    assert client.post("/login", data={"username": "a", "password": "b"}).status_code == 400
+    page = client.get("/login").get_data(as_text=True)
+    assert 'name="csrf_token"' in page
+    plain = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert plain.config.get("WTF_CSRF_ENABLED", True) is True

@@ -1,0 +1,11 @@
+"""WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+import logging
+import os
+
+from dashboard import create_app
+
+logging.basicConfig(
+    level=os.environ.get("LOG_LEVEL", "INFO"),
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
+app = create_app()
