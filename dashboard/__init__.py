@@ -7,7 +7,8 @@ from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error pages and CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    instance_path = (test_config or {}).get("INSTANCE_PATH")  # tests keep theirs in tmp
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, test_config)
 
     db.init_app(app)
@@ -18,11 +19,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    from . import auth, cli, main, models
+    from . import api, auth, callback, campaigns, cards, cli, main, models, reports, settings
 
     login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
+    for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, callback.bp, reports.bp, api.bp, settings.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(callback.bp)
+    csrf.exempt(api.bp)
+    if app.config["SANDBOX"]:
+        from . import sandbox  # never imported when a real WeCom app is configured
+
+        sandbox.init_app(app)
     errors.register(app)
     cli.register(app)
     app.jinja_env.globals["nav_sections"] = main.nav_sections

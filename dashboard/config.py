@@ -23,6 +23,7 @@ class Defaults:
     BOOTSTRAP_SERVE_LOCAL = True
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     TIMEZONE = "Asia/Shanghai"
+    DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app
     PASSWORD_HASH_METHOD = "scrypt"
 
 
@@ -39,6 +40,7 @@ ENVIRONMENT = {
     "WECOM_CALLBACK_MAX_AGE": "WECOM_CALLBACK_MAX_AGE",
     "TASK_QUEUE_URL": "TASK_QUEUE_URL",
     "PREFERRED_URL_SCHEME": "PREFERRED_URL_SCHEME",
+    "DASHBOARD_URL": "DASHBOARD_URL",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE"}
 
@@ -65,6 +67,8 @@ def load(app, test_config=None):
     if not app.config["TASK_QUEUE_URL"]:
         app.config["TASK_QUEUE_URL"] = f"sqlite:///{instance / 'queue.sqlite'}"
     app.config["SANDBOX"] = not app.config["WECOM_CORP_ID"]
+    if app.config["SANDBOX"]:
+        apply_sandbox_credentials(app.config, instance / "sandbox.json")
     if not app.config["SECRET_KEY"]:
         if not (app.config["SANDBOX"] or app.debug or app.testing):
             raise ConfigError(
@@ -73,6 +77,30 @@ def load(app, test_config=None):
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`."
             )
         app.config["SECRET_KEY"] = kept_secret(instance / "secret_key")
+
+
+def apply_sandbox_credentials(config, path: Path) -> None:
+    """Sandbox mode: WeCom credentials generated once and kept, and the API served by this app."""
+    import json
+
+    if not path.exists():
+        generated = {
+            "WECOM_CORP_ID": "wwsandbox" + secrets.token_hex(4),
+            "WECOM_AGENT_ID": "1000002",
+            "WECOM_SECRET": secrets.token_urlsafe(32),
+            "WECOM_TOKEN": secrets.token_urlsafe(12),
+            "WECOM_AES_KEY": secrets.token_urlsafe(40).replace("-", "a").replace("_", "b")[:43],
+        }
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(generated, f, indent=2)
+        except FileExistsError:  # another process wrote it first
+            pass
+    for key, value in json.loads(path.read_text()).items():
+        config[key] = config.get(key) or value
+    if config["WECOM_API_BASE"] == Defaults.WECOM_API_BASE:
+        config["WECOM_API_BASE"] = config["DASHBOARD_URL"].rstrip("/") + "/sandbox/cgi-bin"
 
 
 def kept_secret(path: Path, nbytes: int = 32) -> str:

@@ -14,12 +14,13 @@ def make_app(tmp_path, **overrides):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
         "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DASHBOARD_URL": "http://127.0.0.1:9",
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
         **overrides,
     }
     app = create_app(config)
-    app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         db.create_all()
     return app

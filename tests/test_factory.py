@@ -2,14 +2,24 @@ import pytest
 
 from dashboard import create_app
 from dashboard.config import ConfigError
+from tests.conftest import make_app
 
 
-def test_test_config_overrides_defaults(app):
+def test_test_config_overrides_defaults(app, tmp_path):
     assert app.testing
     assert app.config["SECRET_KEY"] == "test-secret"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("test.sqlite")
-    assert app.config["WECOM_API_BASE"] == "https://qyapi.weixin.qq.com/cgi-bin"
     assert app.config["SANDBOX"] is True
+    assert app.config["WECOM_API_BASE"] == "http://127.0.0.1:9/sandbox/cgi-bin"
+    assert app.instance_path.startswith(str(tmp_path))
+
+
+def test_sandbox_credentials_are_generated_once_and_kept(tmp_path):
+    first = make_app(tmp_path).config
+    second = make_app(tmp_path).config
+    keys = ["WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"]
+    assert [first[k] for k in keys] == [second[k] for k in keys]
+    assert len(first["WECOM_AES_KEY"]) == 43 and first["WECOM_AES_KEY"].isalnum()
 
 
 def test_environment_overrides_instance_defaults(monkeypatch, tmp_path):
@@ -51,12 +61,11 @@ def _sandbox_app(tmp_path):
 
 
 def test_csrf_is_on_unless_a_test_switches_it_off(tmp_path):
-    from tests.conftest import make_app
-
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     client = app.test_client()
     assert client.post("/login", data={"username": "a", "password": "b"}).status_code == 400
     page = client.get("/login").get_data(as_text=True)
     assert 'name="csrf_token"' in page
-    plain = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    plain = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                        "INSTANCE_PATH": str(tmp_path / "plain")})
     assert plain.config.get("WTF_CSRF_ENABLED", True) is True

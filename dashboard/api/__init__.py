@@ -1,0 +1,4 @@
+"""JSON API for integrators."""
+from .views import bp
+
+__all__ = ["bp"]

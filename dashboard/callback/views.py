@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("callback", __name__, url_prefix="/wecom")

@@ -1,0 +1,4 @@
+"""Card designer and library."""
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,4 @@
+"""Admin settings and callback diagnostics."""
+from .views import bp
+
+__all__ = ["bp"]
