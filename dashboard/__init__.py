@@ -1,7 +1,7 @@
 """The WeCom template-card campaign dashboard."""
 from flask import Flask
 
-from . import config, errors
+from . import config, errors, tasks, wecom_app
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 
@@ -15,6 +15,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=config.migrations_dir())
     csrf.init_app(app)
     bootstrap.init_app(app)
+    wecom_app.init_app(app)
+    tasks.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Iterator
 
 CARD_TYPES = (
@@ -38,39 +39,26 @@ class CardError:
 # code (WeCom errcode for problems here), dup_code (errcode for duplicates), fields (object
 # members, or the members of each list item), name (JSON Schema $defs name for a variant block).
 
-def _spec(type_: str, rules: dict[str, Any]) -> Spec:
-    return {"type": type_, **{k: v for k, v in rules.items() if v is not None}}
+def _spec(type_: str, fields: dict[str, Spec] | None = None, **rules: Any) -> Spec:
+    """One field's rules; a rule given as None is left out."""
+    rules = {k: v for k, v in rules.items() if v is not None}
+    return {"type": type_, **rules, **({"fields": fields} if fields else {})}
 
 
-def _str(**rules: Any) -> Spec:
-    return _spec("string", rules)
-
-
-def _bool(**rules: Any) -> Spec:
-    return _spec("bool", rules)
+_str, _bool, _obj, _list = (partial(_spec, t) for t in ("string", "bool", "object", "list"))
 
 
 def _int(*allowed: int, **rules: Any) -> Spec:
-    return _spec("int", {"enum": list(allowed), **rules})
+    return _spec("int", enum=list(allowed), **rules)
 
 
-def _obj(fields: dict[str, Spec], **rules: Any) -> Spec:
-    return _spec("object", {**rules, "fields": fields})
-
-
-def _list(fields: dict[str, Spec], **rules: Any) -> Spec:
-    return _spec("list", {**rules, "fields": fields})
-
-
-def _link(*types: int, type_rules: dict[str, Any] | None = None,
-          url_code: int | None = None, appid_code: int | None = None) -> dict[str, Spec]:
+def _link(*types: int, url_code: int | None = None, appid_code: int | None = None,
+          **type_rules: Any) -> dict[str, Spec]:
     """type/url/appid/pagepath, shared by quote_area, jump_list, card_action, image_text_area."""
-    return {
-        "type": _int(*types, **(type_rules or {"default": 0})),
-        "url": _str(required_if={"type": [1]}, code=url_code),
-        "appid": _str(required_if={"type": [2]}, code=appid_code),
-        "pagepath": _str(),
-    }
+    return {"type": _int(*types, **(type_rules or {"default": 0})),
+            "url": _str(required_if={"type": [1]}, code=url_code),
+            "appid": _str(required_if={"type": [2]}, code=appid_code),
+            "pagepath": _str()}
 
 
 KEY_BYTES = 1024  # every callback key and question_key
@@ -90,9 +78,9 @@ def _main_title(title_required: bool, name: str | None = None) -> Spec:
 
 
 def _card_action(notice: bool) -> Spec:
-    type_rules = {"required": True, "code": 42045} if notice else {"default": 0, "code": 42045}
+    type_rules = {"required": True} if notice else {"default": 0}
     types = (1, 2) if notice else (0, 1, 2)
-    return _obj(_link(*types, type_rules=type_rules, url_code=42028, appid_code=42030),
+    return _obj(_link(*types, url_code=42028, appid_code=42030, code=42045, **type_rules),
                 code=42045, name="card_action_notice" if notice else None)
 
 
@@ -124,8 +112,7 @@ _BLOCKS: dict[str, Spec] = {
                        max_items=3, code=42042),
     "card_action": _card_action(notice=False),
     "card_image": _obj({"url": _str(required=True, code=42044),
-                        "aspect_ratio": _spec("float", {"default": 1.3, "min": 1.3,
-                                                        "max_exclusive": 2.25})}),
+                        "aspect_ratio": _spec("float", default=1.3, min=1.3, max_exclusive=2.25)}),
     "image_text_area": _obj({**_link(0, 1, 2), "title": _str(), "desc": _str(),
                              "image_url": _str(required=True)}),
     "vertical_content_list": _list({"title": _str(required=True, max_chars=38, code=42033),
@@ -401,7 +388,8 @@ def validate(template_card: dict, *, for_update: bool = False,
         card_type gives that single error (42031).
     """
     if not isinstance(template_card, dict):
-        return [CardError("", "The card must be a JSON object with a card_type. Send an object.")]
+        return [CardError("", "The card must be a JSON object ({...}) with a card_type. "
+                              "Change it.")]
     card_type = template_card.get("card_type")
     if card_type not in CARD_TYPES:
         what = "is missing" if card_type in (None, "") else f"“{card_type}” is not a card type"

@@ -129,7 +129,9 @@ def update_button_xml(to_user: str, from_user: str, replace_name: str, create_ti
     )
 
 
-def update_template_card_xml(to_user: str, from_user: str, template_card: Mapping[str, Any], create_time: int) -> str:
+def update_template_card_xml(
+    to_user: str, from_user: str, template_card: Mapping[str, Any], create_time: int
+) -> str:
     """Reply that replaces the clicking member's card with ``template_card`` (the send-API JSON shape).
 
     :param to_user: the clicking member's userid (the event's ``FromUserName``).
@@ -176,7 +178,9 @@ def event_xml(
         raise ValueError(f"event must be template_card_event or template_card_menu_event, not {event!r}")
     if selected and event == "template_card_menu_event":
         raise ValueError("a template_card_menu_event carries no selections")
-    items = [{"QuestionKey": key, "OptionIds": {"OptionId": list(ids)}} for key, ids in (selected or {}).items()]
+    items = [
+        {"QuestionKey": key, "OptionIds": {"OptionId": list(ids)}} for key, ids in (selected or {}).items()
+    ]
     return to_xml(
         {
             "ToUserName": to_user,

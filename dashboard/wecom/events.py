@@ -1,0 +1,201 @@
+"""Typed callback messages: template-card clicks and menu picks, and everything else kept as is.
+
+PROTOCOL §5.1-5.2 (card events) and §4.2 (de-duplication: WeCom re-sends a callback up to
+three times when it gets no 200 within 5 s, so every event has a stable ``dedupe_key``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import XmlParseError
+from .xmlsafe import MAX_XML_BYTES, parse_xml
+
+__all__ = ["Event", "GenericMessage", "TemplateCardEvent", "TemplateCardMenuEvent", "parse_event"]
+
+_FORCE_LIST = ("SelectedItem", "OptionId")
+
+
+def _digest(*parts: Any) -> str:
+    """SHA-256 hex of a JSON array, so no field boundary can be forged with separators."""
+    blob = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateCardMenuEvent:
+    """A pick from a card's top-right menu (``Event`` = ``template_card_menu_event``)."""
+
+    from_user: str
+    to_user: str
+    create_time: int
+    event_key: str
+    task_id: str
+    card_type: str
+    response_code: str | None
+    agent_id: int | None
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return "template_card_menu_event"
+
+    @property
+    def dedupe_key(self) -> str:
+        """Same for WeCom's retries of one callback, different for another click."""
+        return _digest(self.kind, self.from_user, self.create_time, self.task_id, self.event_key)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateCardEvent:
+    """A click on a card button or a submitted vote / selection (``template_card_event``).
+
+    ``selected`` maps each ``QuestionKey`` to its chosen ``OptionId`` values, in the order sent.
+    """
+
+    from_user: str
+    to_user: str
+    create_time: int
+    event_key: str
+    task_id: str
+    card_type: str
+    response_code: str | None
+    agent_id: int | None
+    selected: dict[str, list[str]] = field(hash=False)
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return "template_card_event"
+
+    @property
+    def dedupe_key(self) -> str:
+        """Same for WeCom's retries of one callback; selections count, their order does not."""
+        selections = sorted((key, sorted(ids)) for key, ids in self.selected.items())
+        return _digest(self.kind, self.from_user, self.create_time, self.task_id, self.event_key, selections)
+
+
+@dataclass(frozen=True, slots=True)
+class GenericMessage:
+    """Any other message or event, kept whole in ``raw`` so nothing is dropped."""
+
+    msg_type: str
+    event: str | None
+    from_user: str
+    create_time: int
+    msg_id: str | None
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    to_user: str | None = None
+    agent_id: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The event name for events (``enter_agent``, ``click`` ...), else the msg type."""
+        if self.msg_type == "event":
+            return self.event or "event"
+        return self.msg_type
+
+    @property
+    def dedupe_key(self) -> str:
+        """By ``MsgId`` for messages; by sender, time, event and key for events (PROTOCOL §4.2)."""
+        if self.msg_id:
+            return _digest("msg", self.msg_id)
+        return _digest("event", self.from_user, self.create_time, self.event, self.raw.get("EventKey"))
+
+
+Event = TemplateCardEvent | TemplateCardMenuEvent | GenericMessage
+
+_CARD_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "EventKey", "TaskId", "CardType")
+
+
+def parse_event(xml: str | bytes, *, max_bytes: int = MAX_XML_BYTES) -> Event:
+    """Parse a decrypted callback message into a typed event.
+
+    :param xml: the inner XML returned by :meth:`CallbackCrypto.decrypt`.
+    :raises XmlParseError: unsafe or malformed XML, or a required element missing (named).
+    """
+    root = parse_xml(xml, max_bytes=max_bytes, force_list=_FORCE_LIST)
+    raw = next(iter(root.values()))
+    if not isinstance(raw, dict):
+        raise XmlParseError("message has no child elements")
+    msg_type, event = _text(raw, "MsgType", required=True), _text(raw, "Event")
+    if msg_type == "event" and event in ("template_card_event", "template_card_menu_event"):
+        return _card_event(raw, event)
+    return GenericMessage(
+        msg_type=msg_type,
+        event=event,
+        from_user=_text(raw, "FromUserName") or "",
+        create_time=_int(raw, "CreateTime") or 0,
+        msg_id=_text(raw, "MsgId"),
+        raw=raw,
+        to_user=_text(raw, "ToUserName"),
+        agent_id=_int(raw, "AgentID"),
+    )
+
+
+def _card_event(raw: dict[str, Any], event: str) -> TemplateCardEvent | TemplateCardMenuEvent:
+    missing = [name for name in _CARD_FIELDS if _text(raw, name) is None]
+    if missing:
+        raise XmlParseError(f"{event} is missing required element(s): {', '.join(missing)}")
+    common = dict(
+        from_user=_text(raw, "FromUserName"),
+        to_user=_text(raw, "ToUserName"),
+        create_time=_int(raw, "CreateTime"),
+        event_key=_text(raw, "EventKey"),
+        task_id=_text(raw, "TaskId"),
+        card_type=_text(raw, "CardType"),
+        response_code=_text(raw, "ResponseCode"),
+        agent_id=_int(raw, "AgentID"),
+        raw=raw,
+    )
+    if event == "template_card_menu_event":
+        return TemplateCardMenuEvent(**common)
+    return TemplateCardEvent(selected=_selections(raw.get("SelectedItems")), **common)
+
+
+def _selections(items: Any) -> dict[str, list[str]]:
+    """``SelectedItems/SelectedItem*{QuestionKey, OptionIds/OptionId*}`` -> {key: [ids]}."""
+    selected: dict[str, list[str]] = {}
+    for item in _children(items, "SelectedItems").get("SelectedItem", []):
+        key = _text(item, "QuestionKey") if isinstance(item, dict) else None
+        if key is None:
+            raise XmlParseError("a SelectedItem is missing its QuestionKey")
+        option_ids = _children(item.get("OptionIds"), f"OptionIds of question {key!r}")
+        ids = [value or "" for value in option_ids.get("OptionId", [])]
+        if not all(isinstance(value, str) for value in ids):
+            raise XmlParseError(f"an OptionId of question {key!r} is not text")
+        selected.setdefault(key, []).extend(ids)
+    return selected
+
+
+def _children(value: Any, what: str) -> dict[str, Any]:
+    """An element's children; absent, empty or whitespace-only means none."""
+    if isinstance(value, dict):
+        return value
+    if value is None or (isinstance(value, str) and value.isspace()):
+        return {}
+    raise XmlParseError(f"{what} must hold elements, not text")
+
+
+def _text(raw: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = raw.get(name)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        if required:
+            raise XmlParseError(f"required element {name} is missing")
+        return None
+    raise XmlParseError(f"element {name} is not a single text element")
+
+
+def _int(raw: dict[str, Any], name: str) -> int | None:
+    value = _text(raw, name)
+    if value is None:
+        return None
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise XmlParseError(f"element {name} is not a whole number: {value[:40]!r}")
+    return int(digits)
