@@ -1,9 +1,8 @@
 """First-run data: an admin with a generated password, and sample cards from the gallery."""
 import secrets
 
-from flask import current_app
-
 from .auth import service as auth_service
+from .cards.gallery import seed_gallery
 from .extensions import db
 from .models import User
 
@@ -19,7 +18,6 @@ def seed() -> list[str]:
     else:
         lines.append("Admin account exists (reset its password with "
                      "`flask --app wsgi users password admin --password generate`).")
-    for hook in current_app.extensions.get("demo_seeders", []):
-        lines.extend(hook())
+    lines.extend(seed_gallery())
     db.session.commit()
     return lines

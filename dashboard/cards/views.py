@@ -1,3 +1,190 @@
-from flask import Blueprint
+"""The card library, the designer and its JSON helpers (preview, import, autosave)."""
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
+from ..auth.decorators import role_required
+from ..extensions import db
+from ..models import Card, CardVersion
+from . import gallery, queries, service
+from .forms import CardForm, ImportForm, NewCardForm, PreviewForm, SearchForm
+from .spec import TYPE_LABELS, designer_spec, type_choices
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
+
+
+@bp.route("/")
+@role_required("staff")
+def index():
+    form = SearchForm(request.args)
+    query = queries.library(form.q.data, form.type.data, archived=bool(form.archived.data))
+    page = db.paginate(query, per_page=20)
+    problems = {card.id: len(service.card_problems(card)) for card in page.items}
+    return render_template("cards/index.html", form=form, page=page, problems=problems,
+                           types=TYPE_LABELS)
+
+
+@bp.route("/new")
+@role_required("staff")
+def new():
+    return render_template("cards/new.html", types=type_choices(), starters=gallery.starters(),
+                           form=NewCardForm())
+
+
+@bp.route("/new", methods=["POST"])
+@role_required("staff")
+def create():
+    form = NewCardForm()
+    if not form.validate_on_submit():
+        abort(400)
+    start = gallery.starter_card if form.starter.data else gallery.blank_card
+    card = service.create_card(*start(form.starter.data or form.card_type.data))
+    db.session.commit()
+    return redirect(url_for(".edit", card_id=card.id))
+
+
+@bp.route("/<int:card_id>", methods=["GET", "POST"])
+@role_required("staff")
+def edit(card_id):
+    card = db.get_or_404(Card, card_id)
+    form = CardForm(name=card.name, template_card=json.dumps(card.latest.template_card))
+    if form.validate_on_submit():
+        version, is_new = service.save_card(card, form.name.data, form.card)
+        db.session.commit()
+        flash(_saved_message(card, version, is_new), "success")
+        return redirect(url_for(".edit", card_id=card.id))
+    data = _designer_data(card, getattr(form, "card", None) or card.latest.template_card)
+    return render_template("cards/edit.html", card=card, form=form, data=data,
+                           problems=service.card_problems(card), types=TYPE_LABELS)
+
+
+@bp.route("/preview", methods=["POST"])
+@role_required("staff")
+def preview():
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        return {"errors": _messages(form)}, 400
+    return _json(service.preview(form.card))
+
+
+@bp.route("/import", methods=["POST"])
+@role_required("staff")
+def import_card():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return {"errors": _messages(form)}, 400
+    return _json({"template_card": form.card, "notes": form.notes, **service.preview(form.card)})
+
+
+@bp.route("/<int:card_id>/autosave", methods=["POST"])
+@role_required("staff")
+def autosave(card_id):
+    card = db.get_or_404(Card, card_id)
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        return {"errors": _messages(form)}, 400
+    service.autosave(card, form.card, form.name.data)
+    db.session.commit()
+    return {"saved_at": card.draft["saved_at"]}
+
+
+@bp.route("/<int:card_id>/draft/discard", methods=["POST"])
+@role_required("staff")
+def discard_draft(card_id):
+    service.discard_draft(db.get_or_404(Card, card_id))
+    db.session.commit()
+    return {"discarded": True}
+
+
+@bp.route("/<int:card_id>/clone", methods=["POST"])
+@role_required("staff")
+def clone(card_id):
+    card = db.get_or_404(Card, card_id)
+    copy = service.clone_card(card)
+    db.session.commit()
+    flash(f"Cloned “{card.name}”: you are editing the copy.", "success")
+    return redirect(url_for(".edit", card_id=copy.id))
+
+
+@bp.route("/<int:card_id>/archive", methods=["POST"])
+@role_required("staff")
+def archive(card_id):
+    card = db.get_or_404(Card, card_id)
+    service.set_archived(card, not card.archived)
+    db.session.commit()
+    flash(f"“{card.name}” {'archived' if card.archived else 'restored'}.", "success")
+    return redirect(url_for(".index", archived="1" if not card.archived else None))
+
+
+@bp.route("/<int:card_id>/delete", methods=["POST"])
+@role_required("staff")
+def delete(card_id):
+    card = db.get_or_404(Card, card_id)
+    try:
+        service.delete_card(card)
+    except service.CardInUse as exc:
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(f"“{card.name}” deleted.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/<int:card_id>/history")
+@role_required("staff")
+def history(card_id):
+    card = db.get_or_404(Card, card_id)
+    numbers = [v.number for v in card.versions]
+    new = request.args.get("b", numbers[-1], type=int)
+    old = request.args.get("a", numbers[-2] if len(numbers) > 1 else new, type=int)
+    versions = {v.number: v for v in card.versions}
+    if old not in versions or new not in versions:
+        abort(404)
+    rows = queries.diff(versions[old].template_card, versions[new].template_card)
+    return render_template("cards/history.html", card=card, old=versions[old], new=versions[new],
+                           rows=rows, pinned=service.pinned_version_ids(card))
+
+
+@bp.route("/<int:card_id>/versions/<int:number>.json")
+@role_required("staff")
+def download(card_id, number):
+    version = db.first_or_404(db.select(CardVersion).filter_by(card_id=card_id, number=number))
+    body = json.dumps(version.template_card, ensure_ascii=False, indent=2)
+    filename = f"card-{card_id}-v{number}.json"
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _designer_data(card: Card, template_card: dict) -> Markup:
+    """Everything designer.js needs, as one JSON block (no inline script), keys in card order."""
+    return htmlsafe_json_dumps({
+        "spec": designer_spec(),
+        "card": template_card,
+        "draft": queries.pending_draft(card),
+        "urls": {"preview": url_for(".preview"), "import": url_for(".import_card"),
+                 "autosave": url_for(".autosave", card_id=card.id),
+                 "discard": url_for(".discard_draft", card_id=card.id)},
+    }, dumps=json.dumps)
+
+
+def _saved_message(card: Card, version: CardVersion, is_new: bool) -> str:
+    problems = len(service.card_problems(version))
+    text = f"Saved “{card.name}”"
+    if is_new and version.number > 1:
+        text += f" as version {version.number} (version {version.number - 1} is used by a campaign)"
+    if problems:
+        plural = "s" if problems > 1 else ""
+        text += f". {problems} problem{plural} — can't be used in a campaign until fixed"
+    return text + "."
+
+
+def _json(value) -> Response:
+    """JSON in the payload builder's key order (Flask's jsonify would sort the keys)."""
+    return Response(json.dumps(value, ensure_ascii=False), mimetype="application/json")
+
+
+def _messages(form) -> list[dict]:
+    return [{"path": "" if name in ("template_card", "text") else name, "message": message}
+            for name, messages in form.errors.items() for message in messages]

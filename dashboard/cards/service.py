@@ -1,0 +1,132 @@
+"""Card side effects (create, save with versions, clone, archive, autosave) and what campaigns ask of
+cards. Every change adds an audit row; the caller commits."""
+import logging
+
+from flask_login import current_user
+
+from .. import wecom_app
+from ..extensions import db
+from ..models import Campaign, Card, CardVersion, audit, utcnow
+from ..wecom.cards import CardError, validate
+from ..wecom.client import build_send_body
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER_TASK_ID = "assigned-when-sent"
+PREVIEW_TOUSER = "@all"
+
+
+class CardInUse(Exception):
+    """A card that a campaign used is archived, never deleted."""
+
+
+def card_problems(card_or_version: Card | CardVersion) -> list[CardError]:
+    """What keeps a card (its latest version) or a version out of campaigns; [] when ready."""
+    version = card_or_version.latest if isinstance(card_or_version, Card) else card_or_version
+    if version is None:
+        return [CardError("", "This card has never been saved.")]
+    return validate(version.template_card, require_task_id=False)
+
+
+def usable_in_campaign(version: CardVersion) -> bool:
+    """True when the version has no problems (the sender still assigns its task_id)."""
+    return not card_problems(version)
+
+
+def needs_task_id(template_card: dict) -> bool:
+    """Whether WeCom wants a task_id on this card (interactive types, or a notice with a menu)."""
+    bare = {k: v for k, v in template_card.items() if k != "task_id"}
+    return any(error.path == "task_id" for error in validate(bare))
+
+
+def preview_body(template_card: dict) -> dict:
+    """The message/send body the sender would post, with placeholder task_id and recipients."""
+    card = dict(template_card)
+    if "task_id" not in card and needs_task_id(card):
+        card = {"card_type": card.get("card_type"), "task_id": PLACEHOLDER_TASK_ID, **card}
+    return build_send_body(card, wecom_app.agent_id(), touser=PREVIEW_TOUSER)
+
+
+def preview(template_card: dict) -> dict:
+    """The designer's live preview: the exact send body and the card's problems at their paths."""
+    errors = validate(template_card, require_task_id=False)
+    return {"payload": preview_body(template_card),
+            "errors": [{"path": e.path, "message": e.message, "code": e.code} for e in errors]}
+
+
+def _actor(actor):
+    if actor is None and current_user and current_user.is_authenticated:
+        return current_user
+    return actor
+
+
+def create_card(name: str, template_card: dict, *, actor=None) -> Card:
+    """A new card with version 1."""
+    actor = _actor(actor)
+    author = actor if hasattr(actor, "id") else None
+    card = Card(name=name, card_type=template_card.get("card_type", ""), created_by=author)
+    card.versions.append(CardVersion(number=1, template_card=template_card, author=author))
+    db.session.add(card)
+    db.session.flush()
+    audit("card.created", card, actor=actor, name=name)
+    log.info("card %s created by %s", card.id, getattr(actor, "username", actor))
+    return card
+
+
+def pinned_version_ids(card: Card) -> set[int]:
+    """Ids of this card's versions that a campaign refers to."""
+    ids = [v.id for v in card.versions]
+    return set(db.session.scalars(
+        db.select(Campaign.card_version_id).where(Campaign.card_version_id.in_(ids)).distinct()))
+
+
+def save_card(card: Card, name: str, template_card: dict, *, actor=None) -> tuple[CardVersion, bool]:
+    """Save the designer's card: a new version if a campaign used the latest, else in place.
+
+    Returns the saved version and whether it is new. An unchanged card only clears the draft.
+    """
+    actor = _actor(actor)
+    latest, card.draft, card.name = card.latest, None, name
+    card.card_type = template_card.get("card_type", card.card_type)
+    if latest is not None and latest.template_card == template_card:
+        return latest, False
+    author = actor if hasattr(actor, "id") else None
+    is_new = latest is None or latest.id in pinned_version_ids(card)
+    if is_new:
+        latest = CardVersion(number=(latest.number + 1 if latest else 1), author=author)
+        card.versions.append(latest)
+    latest.template_card, latest.author, latest.created_at = template_card, author, utcnow()
+    db.session.flush()
+    audit("card.saved", card, actor=actor, version=latest.number, new_version=is_new)
+    log.info("card %s saved as version %s by %s", card.id, latest.number,
+             getattr(actor, "username", actor))
+    return latest, is_new
+
+
+def autosave(card: Card, template_card: dict, name: str | None = None) -> None:
+    """Keep the designer's unsaved state; shown as "restore unsaved draft?" on the next visit."""
+    card.draft = {"template_card": template_card, "name": name or card.name,
+                  "saved_at": utcnow().isoformat()}
+
+
+def discard_draft(card: Card) -> None:
+    card.draft = None
+
+
+def clone_card(card: Card, *, actor=None) -> Card:
+    clone = create_card(f"Copy of {card.name}"[:120], dict(card.latest.template_card), actor=actor)
+    audit("card.cloned", card, actor=_actor(actor), clone_id=clone.id)
+    return clone
+
+
+def set_archived(card: Card, archived: bool, *, actor=None) -> None:
+    card.archived = archived
+    audit("card.archived" if archived else "card.restored", card, actor=_actor(actor))
+
+
+def delete_card(card: Card, *, actor=None) -> None:
+    """Delete a card no campaign ever used; CardInUse otherwise (archive it instead)."""
+    if pinned_version_ids(card):
+        raise CardInUse(f"“{card.name}” was used by a campaign; archive it instead.")
+    audit("card.deleted", card, actor=_actor(actor), name=card.name)
+    db.session.delete(card)

@@ -1,0 +1,98 @@
+/* The card's problems (from wecom/cards.py, via the preview endpoint) shown at their fields, plus a
+ * summary with links to each field.
+ *
+ *   DesignerProblems.show(fieldsContainer, summaryElement, errors)   errors: [{path, message}]
+ *
+ * An error whose field is not on screen (a hidden field, a missing block) goes to the nearest
+ * enclosing element that carries a data-path: "button_list[2].url" -> "button_list[2]" -> ...
+ */
+(function () {
+  'use strict';
+
+  function parentPath(path) {
+    const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+    return cut > 0 ? path.slice(0, cut) : '';
+  }
+
+  function findTarget(container, path) {
+    for (let p = path || ''; p; p = parentPath(p)) {
+      const el = container.querySelector(`[data-path="${CSS.escape(p)}"]`);
+      if (el) return el;
+    }
+    return null;
+  }
+
+  function note(error) {
+    const el = document.createElement('div');
+    el.className = 'designer-error invalid-feedback d-block';
+    el.dataset.errorPath = error.path;
+    el.textContent = error.message;
+    return el;
+  }
+
+  function markFields(container, errors) {
+    container.querySelectorAll('.designer-error').forEach((el) => el.remove());
+    container.querySelectorAll('.is-invalid').forEach((el) => el.classList.remove('is-invalid'));
+    container.querySelectorAll('.designer-invalid').forEach((el) => el.classList.remove('designer-invalid'));
+    errors.forEach((error) => {
+      const target = findTarget(container, error.path);
+      if (!target) return;
+      const message = note(error);
+      if (target.matches('input, select, textarea')) {
+        target.classList.add('is-invalid');
+        target.closest('.designer-field').append(message);
+        return;
+      }
+      target.classList.add('designer-invalid');
+      message.classList.add('px-3', 'pt-2');
+      const anchor = target.matches('section') ? target.querySelector('.card-header') : target.firstElementChild;
+      if (anchor) anchor.after(message); else target.prepend(message);
+    });
+  }
+
+  function goTo(container, path) {
+    const target = findTarget(container, path);
+    if (!target) return;
+    target.scrollIntoView({block: 'center'});
+    const input = target.matches('input, select, textarea') ? target : target.querySelector('input, select, textarea');
+    if (input) input.focus({preventScroll: true});
+  }
+
+  function summary(container, box, errors) {
+    const alert = document.createElement('div');
+    if (!errors.length) {
+      alert.className = 'alert alert-success py-2 small';
+      alert.textContent = 'No problems: this card can be used in a campaign.';
+      box.replaceChildren(alert);
+      return;
+    }
+    alert.className = 'alert alert-danger py-2 small';
+    const head = document.createElement('div');
+    head.className = 'fw-semibold';
+    head.textContent = `${errors.length} problem${errors.length > 1 ? 's' : ''} — can't be used in a campaign until fixed (you can still save a draft).`;
+    const list = document.createElement('ul');
+    list.className = 'mb-0 ps-3';
+    errors.forEach((error) => {
+      const link = document.createElement('a');
+      link.href = '#';
+      link.className = 'link-danger';
+      link.textContent = error.path || 'card';
+      link.addEventListener('click', (event) => {
+        event.preventDefault();
+        goTo(container, error.path);
+      });
+      const item = document.createElement('li');
+      item.append(link, document.createTextNode(': ' + error.message));
+      list.append(item);
+    });
+    alert.append(head, list);
+    box.replaceChildren(alert);
+  }
+
+  function show(container, box, errors) {
+    markFields(container, errors);
+    summary(container, box, errors);
+  }
+
+  window.DesignerProblems = {show, findTarget};
+}());

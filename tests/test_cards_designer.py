@@ -1,0 +1,317 @@
+"""The card designer and library: pages, the preview's payload, saving, versions, import, gallery."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard.cards import gallery, queries, service, spec
+from dashboard.extensions import db
+from dashboard.models import AuditLog, Campaign, Card
+from dashboard.wecom import cards as rules
+from tests.conftest import make_app
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = sorted((DATA / "golden").glob("*.json"))
+EXAMPLES = sorted((DATA / "cards").glob("*.json"))
+VOTE = {"card_type": "vote_interaction", "main_title": {"title": "Lunch?"},
+        "checkbox": {"question_key": "q_1", "option_list": [
+            {"id": "opt_1", "text": "Yes", "is_checked": False},
+            {"id": "opt_2", "text": "No", "is_checked": False}]},
+        "submit_button": {"text": "Vote", "key": "submit"}}
+
+
+def make_card(app, template_card=VOTE, name="Lunch poll"):
+    with app.app_context():
+        card = service.create_card(name, json.loads(json.dumps(template_card)), actor="test")
+        db.session.commit()
+        return card.id
+
+
+def pin(app, card_id):
+    """A campaign that sent the card's latest version."""
+    with app.app_context():
+        version = db.session.get(Card, card_id).latest
+        db.session.add(Campaign(name="Sent", card_version_id=version.id, recipients={}))
+        db.session.commit()
+
+
+def preview(client, card):
+    return client.post("/cards/preview", json={"template_card": json.dumps(card)})
+
+
+def save(client, card_id, card, name="Lunch poll"):
+    return client.post(f"/cards/{card_id}", data={"name": name, "template_card": json.dumps(card)})
+
+
+# --- access ---
+
+
+@pytest.mark.parametrize("role, status", [("staff", 200), ("admin", 200), ("manager", 403)])
+@pytest.mark.parametrize("path", ["/cards/", "/cards/new", "/cards/{id}", "/cards/{id}/history",
+                                  "/cards/{id}/versions/1.json"])
+def test_pages_per_role(app, client, login, role, status, path):
+    card_id = make_card(app)
+    login(role)
+    assert client.get(path.format(id=card_id)).status_code == status
+
+
+def test_manager_cannot_preview_or_save(app, client, login):
+    card_id = make_card(app)
+    login("manager")
+    assert preview(client, VOTE).status_code == 403
+    assert save(client, card_id, VOTE).status_code == 403
+
+
+# --- the preview is the sender's payload builder ---
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=lambda p: p.stem)
+def test_preview_payload_matches_golden(client, login, golden):
+    login("staff")
+    expected = json.loads(golden.read_text("utf-8"))
+    card = {k: v for k, v in expected["template_card"].items() if k != "task_id"}
+    response = preview(client, card)
+    assert response.json["errors"] == []
+    assert response.json["payload"] == expected
+    assert list(response.json["payload"]["template_card"]) == list(expected["template_card"])
+
+
+def test_goldens_cover_every_card_type():
+    assert sorted(p.stem for p in GOLDEN) == sorted(rules.CARD_TYPES)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_protocol_example_survives_import(client, login, example):
+    login("staff")
+    response = client.post("/cards/import", json={"text": example.read_text("utf-8")})
+    original = json.loads(example.read_text("utf-8"))
+    original = original.get("template_card", original)
+    sent = response.json["payload"]["template_card"]
+    assert {k: v for k, v in sent.items() if k != "task_id"} == {
+        k: v for k, v in original.items() if k != "task_id"}
+    assert sent.get("task_id") in (None, service.PLACEHOLDER_TASK_ID)
+
+
+# --- validation through the form: messages from wecom/cards.py at their paths ---
+
+
+def with_(card, **changes):
+    return {**json.loads(json.dumps(card)), **changes}
+
+
+BUTTONS = {"card_type": "button_interaction", "main_title": {"title": "RSVP"},
+           "button_list": [{"text": "Yes", "key": "yes"}]}
+VALIDATION = [
+    (with_(VOTE, main_title={"title": "x" * 37}), "main_title.title", "at most 36"),
+    (with_(BUTTONS, button_list=[{"text": "Way too long a text", "key": "a"}]),
+     "button_list[0].text", "at most 10"),
+    (with_(BUTTONS, button_list=[{"text": str(i), "key": f"k{i}"} for i in range(7)]),
+     "button_list", "at most 6"),
+    (with_(BUTTONS, button_list=[{"text": "A", "key": "k"}, {"text": "B", "key": "k"}]),
+     "button_list[1].key", "unique"),
+    (with_(BUTTONS, horizontal_content_list=[{"type": 1, "keyname": "Doc"}]),
+     "horizontal_content_list[0].url", "required when type is 1"),
+    (with_(VOTE, checkbox={**VOTE["checkbox"], "option_list": [
+        {"id": "a", "text": "A", "is_checked": True}, {"id": "b", "text": "B", "is_checked": True}]}),
+     "checkbox.option_list[1].is_checked", "single-choice"),
+    ({"card_type": "text_notice", "main_title": {"title": "Hi"}}, "card_action", "required"),
+    ({"card_type": "news_notice", "main_title": {"title": "Hi"}, "card_action": {"type": 1, "url": "u"}},
+     "card_image", "card_image or an image_text_area"),
+    (with_(VOTE, colour="blue"), "colour", "Unknown field"),
+    (with_(VOTE, replace_text="Done"), "replace_text", "only allowed when updating"),
+]
+
+
+@pytest.mark.parametrize("card, path, words", VALIDATION)
+def test_validation_errors_arrive_at_their_field(client, login, card, path, words):
+    login("staff")
+    errors = preview(client, card).json["errors"]
+    assert any(e["path"] == path and words in e["message"] for e in errors), errors
+
+
+def test_preview_never_asks_for_a_task_id(client, login):
+    login("staff")
+    assert preview(client, VOTE).json["errors"] == []
+
+
+# --- saving, versions, drafts ---
+
+
+def test_card_with_problems_saves_as_draft_but_is_not_usable(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    broken = with_(VOTE, main_title={"title": "x" * 40})
+    response = save(client, card_id, broken)
+    assert response.status_code == 302
+    assert "can't be used in a campaign" in client.get(response.location).get_data(as_text=True)
+    with app.app_context():
+        card = db.session.get(Card, card_id)
+        assert card.latest.template_card == broken and len(card.versions) == 1
+        assert [e.path for e in service.card_problems(card)] == ["main_title.title"]
+        assert not service.usable_in_campaign(card.latest)
+
+
+def test_saving_a_card_a_campaign_used_creates_a_new_version(app, client, login):
+    card_id = make_card(app)
+    pin(app, card_id)
+    login("staff")
+    save(client, card_id, with_(VOTE, main_title={"title": "Dinner?"}))
+    save(client, card_id, with_(VOTE, main_title={"title": "Dinner at 7?"}))
+    with app.app_context():
+        card = db.session.get(Card, card_id)
+        assert [v.number for v in card.versions] == [1, 2]
+        assert card.versions[0].template_card == VOTE  # the campaign's version never changes
+        assert card.latest.template_card["main_title"]["title"] == "Dinner at 7?"
+        assert db.session.scalar(db.select(AuditLog).filter_by(action="card.saved")).actor_name == "staff"
+
+
+def test_save_rejects_bad_json_and_keeps_the_card(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    response = client.post(f"/cards/{card_id}", data={"name": "x", "template_card": "{oops"})
+    assert response.status_code == 200 and "Line 1, column 2" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Card, card_id).latest.template_card == VOTE
+
+
+def test_autosave_offers_the_draft_until_saved_or_discarded(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    changed = with_(VOTE, main_title={"title": "Unsaved"})
+    assert client.post(f"/cards/{card_id}/autosave", json={
+        "template_card": json.dumps(changed), "name": "Lunch poll"}).status_code == 200
+    assert '"Unsaved"' in client.get(f"/cards/{card_id}").get_data(as_text=True)
+    client.post(f"/cards/{card_id}/draft/discard")
+    with app.app_context():
+        assert queries.pending_draft(db.session.get(Card, card_id)) is None
+
+
+# --- library: search, clone, archive, delete, history ---
+
+
+def test_search_by_name_and_type(app, client, login):
+    make_card(app, name="Lunch poll")
+    make_card(app, BUTTONS, name="Lunch RSVP")
+    login("staff")
+    page = client.get("/cards/?q=lunch&type=button_interaction").get_data(as_text=True)
+    assert "Lunch RSVP" in page and "Lunch poll" not in page
+
+
+def test_clone_archive_and_delete(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    copy_url = client.post(f"/cards/{card_id}/clone").location
+    assert "Copy of Lunch poll" in client.get(copy_url).get_data(as_text=True)
+    client.post(f"/cards/{card_id}/archive")
+    assert ">Lunch poll</a>" not in client.get("/cards/").get_data(as_text=True)
+    assert "Lunch poll" in client.get("/cards/?archived=1").get_data(as_text=True)
+    pin(app, card_id)
+    client.post(f"/cards/{card_id}/delete")
+    with app.app_context():
+        assert db.session.get(Card, card_id) is not None  # used by a campaign: never deleted
+
+
+def test_history_shows_a_field_by_field_diff(app, client, login):
+    card_id = make_card(app)
+    pin(app, card_id)
+    login("staff")
+    save(client, card_id, with_(VOTE, main_title={"title": "Dinner?"}))
+    page = client.get(f"/cards/{card_id}/history?a=1&b=2").get_data(as_text=True)
+    assert "main_title.title" in page and "Lunch?" in page and "Dinner?" in page
+    assert "checkbox.question_key" not in page
+
+
+def test_diff_lists_added_removed_and_changed_fields():
+    rows = queries.diff({"a": 1, "b": [1, 2]}, {"a": 2, "b": [1], "c": True})
+    assert [(r["path"], r["kind"]) for r in rows] == [
+        ("a", "changed"), ("b[1]", "removed"), ("c", "added")]
+
+
+# --- import ---
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"card_type": "vote_interaction",', "Line 1, column 34"),
+    ("[1, 2]", "Expected a JSON object"),
+    ('{"title": "no type"}', "No card_type"),
+    ('{"card_type": "poster"}', "not a card type"),
+])
+def test_import_rejects_what_is_not_a_card(client, login, text, words):
+    login("staff")
+    response = client.post("/cards/import", json={"text": text})
+    assert response.status_code == 400 and words in response.json["errors"][0]["message"]
+
+
+def test_import_reports_unknown_fields_with_paths(client, login):
+    login("staff")
+    card = with_(VOTE, checkbox={**VOTE["checkbox"], "colour": "red"})
+    body = {"touser": "a", "msgtype": "template_card", "template_card": {**card, "task_id": "t1"}}
+    response = client.post("/cards/import", json={"text": json.dumps(body)})
+    assert [e["path"] for e in response.json["errors"]] == ["checkbox.colour"]
+    assert "task_id" not in response.json["template_card"]
+    assert len(response.json["notes"]) == 2
+
+
+# --- gallery and spec ---
+
+
+def test_gallery_has_every_starter_and_each_is_valid_once_sent():
+    starters = gallery.starters()
+    assert len(starters) >= 7
+    assert {s["template_card"]["card_type"] for s in starters.values()} == set(rules.CARD_TYPES)
+    for starter in starters.values():
+        assert rules.validate({**starter["template_card"], "task_id": "camp1-1"}) == []
+
+
+def test_starting_from_the_gallery_and_from_a_type(client, login):
+    login("staff")
+    approval = client.post("/cards/new", data={"starter": "approval"})
+    assert "Approval request" in client.get(approval.location).get_data(as_text=True)
+    blank = client.post("/cards/new", data={"card_type": "vote_interaction"})
+    assert "Untitled vote card" in client.get(blank.location).get_data(as_text=True)
+    assert client.post("/cards/new", data={"card_type": "poster"}).status_code == 400
+
+
+def test_seed_gallery_runs_once(app):
+    with app.app_context():
+        assert "Added" in gallery.seed_gallery()[0]
+        assert "not added" in gallery.seed_gallery()[0]
+        assert db.session.scalar(db.select(db.func.count(Card.id))) == len(gallery.starters())
+
+
+@pytest.mark.parametrize("card_type", rules.CARD_TYPES)
+def test_form_spec_shows_every_field_of_every_block(card_type):
+    def paths(nodes, prefix=""):
+        for node in nodes:
+            path = prefix + node["name"]
+            yield path
+            yield from paths(node.get("fields", []), path + ("[]." if node["kind"] == "list" else "."))
+
+    shown = set(paths(spec.designer_spec()["types"][card_type]["blocks"]))
+    expected = {p for p, r in rules.limits()[card_type].items()
+                if not r.get("update_only") and p.split(".")[0] not in ("card_type", "task_id")}
+    assert shown == expected
+
+
+# --- CSRF on ---
+
+
+def test_preview_needs_the_csrf_token_when_csrf_is_on(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    from dashboard.auth import service as auth_service
+    from tests.conftest import PASSWORD
+    with app.app_context():
+        auth_service.create_user("staff", "staff", PASSWORD, actor="test")
+        db.session.commit()
+    card_id = make_card(app)
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": "staff", "password": PASSWORD, "csrf_token": token})
+    page = client.get(f"/cards/{card_id}").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    assert preview(client, VOTE).status_code == 400
+    response = client.post("/cards/preview", json={"template_card": json.dumps(VOTE)},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.json["errors"] == []
