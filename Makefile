@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+export DASHBOARD_URL ?= http://$(HOST):$(PORT)
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test fuzz bench system-deps clean
@@ -21,14 +22,16 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: install, upgrade the database, seed demo data once, start the web server (sandbox unless configured)
+## run: install, upgrade the database, seed demo data once, start the web server and the
+##      background worker that delivers campaigns (sandbox unless configured)
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	@echo ""
-	@echo "  Dashboard: http://$(HOST):$(PORT)/   (Ctrl+C stops it)"
+	@echo "  Dashboard: http://$(HOST):$(PORT)/   (Ctrl+C stops it and the worker)"
 	@echo ""
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(FLASK) worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
 ## system-deps: Debian packages the tests need (Chromium for browser tests), installed when missing
 system-deps:

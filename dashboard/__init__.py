@@ -1,7 +1,7 @@
 """The WeCom template-card campaign dashboard."""
 from flask import Flask
 
-from . import config, errors, tasks, wecom_app
+from . import config, errors, security, tasks, wecom_app
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 
@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     bootstrap.init_app(app)
     wecom_app.init_app(app)
+    security.init_app(app)
     tasks.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -24,10 +25,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import api, auth, callback, campaigns, cards, cli, main, models, reports, settings
 
     login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
-    for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, callback.bp, reports.bp, api.bp, settings.bp):
+    for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, callback.bp, reports.bp, settings.bp,
+                      *api.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(callback.bp)
     csrf.exempt(api.bp)
+    callback.init_app(app)  # the close-poll job and the task-id cache
     if app.config["SANDBOX"]:
         from . import sandbox  # never imported when a real WeCom app is configured
 

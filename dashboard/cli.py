@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .api.cli import tokens
 from .auth import service as auth_service
 from .extensions import db
 from .models import ROLES, User
@@ -65,6 +66,17 @@ def demo_seed():
         click.echo(line)
 
 
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
+def worker(workers):
+    """Run the background worker: campaign delivery and scheduled sends (Ctrl+C stops it)."""
+    from .tasks import run_worker
+
+    run_worker(current_app._get_current_object(), workers)
+
+
 def register(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(tokens)

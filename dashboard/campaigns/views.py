@@ -1,3 +1,200 @@
-from flask import Blueprint
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import tasks
+from ..auth import role_required
+from ..extensions import db
+from ..models import Audience, Campaign
+from ..wecom.errors import WeComError
+from . import directory, queries, service
+from .forms import CampaignForm, RecipientsForm, TestSendForm
+from .recipients import describe
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+STAFF = ("staff",)
+READERS = ("staff", "manager")
+# action -> (service function, past tense for the message, queue delivery afterwards?)
+ACTIONS = {
+    "pause": (service.pause, "paused", False),
+    "resume": (service.resume, "resumed", True),
+    "cancel": (service.cancel, "cancelled", False),
+    "recall": (service.recall, "recalled", False),
+    "resend": (service.resend_failed, "sent again to the failed recipients", True),
+}
+
+
+@bp.app_template_filter("in_zone")
+def in_zone(value, zone, fmt="%Y-%m-%d %H:%M"):
+    """A UTC datetime shown in a campaign's own time zone."""
+    return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
+
+
+bp.add_app_template_filter(describe, "describe_recipients")
+
+
+@bp.route("/")
+@role_required(*READERS)
+def index():
+    page = queries.campaign_page(request.args.get("page", 1, type=int))
+    return render_template("campaigns/index.html", page=page, refreshed_at=directory.refreshed_at())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new():
+    form = CampaignForm()
+    if form.validate_on_submit():
+        campaign = service.create_campaign(**form.campaign_fields())
+        db.session.commit()
+        flash(f"Campaign “{campaign.name}” created. Now choose its recipients.", "success")
+        return redirect(url_for(".recipients", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=None)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def edit(campaign_id):
+    campaign = _draft_or_redirect(campaign_id)
+    form = CampaignForm.for_campaign(campaign)  # the campaign's values, or what was posted
+    if form.validate_on_submit():
+        service.update_campaign(campaign, **form.campaign_fields())
+        db.session.commit()
+        flash("Campaign saved.", "success")
+        return redirect(url_for(".recipients", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=campaign)
+
+
+@bp.route("/<int:campaign_id>/recipients", methods=["GET", "POST"])
+@role_required(*STAFF)
+def recipients(campaign_id):
+    campaign = _draft_or_redirect(campaign_id)
+    form = RecipientsForm.for_spec(campaign.recipients)  # the saved selection, or what was posted
+    if form.validate_on_submit():
+        spec = form.spec()
+        service.update_campaign(campaign, recipients=spec)
+        if form.save_as.data:
+            service.save_audience(form.save_as.data.strip(), spec)
+        db.session.commit()
+        return redirect(url_for(".check", campaign_id=campaign.id))
+    return render_template("campaigns/recipients.html", form=form, campaign=campaign,
+                           refreshed_at=directory.refreshed_at())
+
+
+@bp.route("/<int:campaign_id>/check")
+@role_required(*STAFF)
+def check(campaign_id):
+    campaign = _draft_or_redirect(campaign_id)
+    test_form = TestSendForm(data={"userids": request.args.get("test_to", current_user.username)})
+    return render_template("campaigns/check.html", campaign=campaign, test_form=test_form,
+                           result=queries.check(campaign),
+                           tests=queries.test_sends(campaign))
+
+
+@bp.route("/<int:campaign_id>/test", methods=["POST"])
+@role_required(*STAFF)
+def test_send(campaign_id):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = TestSendForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.userids.errors), "danger")
+        return redirect(url_for(".check", campaign_id=campaign.id, test_to=form.userids.data))
+    if test := _run(service.test_send, campaign, form.recipients()):
+        tasks.deliver(test.id)
+        flash("Test send queued; its progress is listed under “Test sends”.", "success")
+    return redirect(url_for(".check", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/send", methods=["POST"])
+@role_required(*STAFF)
+def send(campaign_id):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not _run(service.send, campaign):
+        return redirect(url_for(".check", campaign_id=campaign.id))
+    tasks.deliver(campaign.id, eta=campaign.send_at)
+    when = f"scheduled for {in_zone(campaign.send_at, campaign.timezone)}" if campaign.send_at else "sending"
+    flash(f"Campaign {when}.", "success")
+    return redirect(url_for(".show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/<any(pause, resume, cancel, recall, resend):action>", methods=["POST"])
+@role_required(*STAFF)
+def act(campaign_id, action):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    function, done, queue = ACTIONS[action]
+    if _run(function, campaign):
+        if queue:
+            tasks.deliver(campaign.id)
+        flash(f"Campaign {done}.", "success")
+    return redirect(url_for(".show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>")
+@role_required(*READERS)
+def show(campaign_id):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    state = request.args.get("state") or None
+    ledger = queries.ledger_page(campaign, state, request.args.get("page", 1, type=int))
+    return render_template(
+        "campaigns/show.html", campaign=campaign, progress=queries.progress(campaign),
+        ledger=ledger, state=state, recall=queries.recall_state(campaign),
+        resendable=len(queries.retryable_failures(campaign)), tests=queries.test_sends(campaign),
+        history=queries.history(campaign), batch_sizes=queries.batch_sizes(campaign),
+        batch_numbers={b.id: b.number for b in campaign.batches})
+
+
+@bp.route("/<int:campaign_id>/progress")
+@role_required(*READERS)
+def progress(campaign_id):
+    return queries.progress(db.get_or_404(Campaign, campaign_id))
+
+
+@bp.route("/directory/refresh", methods=["POST"])
+@role_required(*STAFF)
+def refresh_directory():
+    if result := _run(service.refresh_directory):
+        flash(f"Directory read: {result.users} people, {result.departments} departments, "
+              f"{result.tags} tags.", "success")
+    campaign_id = request.args.get("campaign_id", type=int)
+    return redirect(url_for(".recipients", campaign_id=campaign_id) if campaign_id else url_for(".index"))
+
+
+@bp.route("/audiences")
+@role_required(*STAFF)
+def audiences():
+    rows = db.session.scalars(db.select(Audience).order_by(Audience.name)).all()
+    return render_template("campaigns/audiences.html", audiences=rows)
+
+
+@bp.route("/audiences/<int:audience_id>/delete", methods=["POST"])
+@role_required(*STAFF)
+def audience_delete(audience_id):
+    audience = db.get_or_404(Audience, audience_id)
+    service.delete_audience(audience)
+    db.session.commit()
+    flash(f"Audience “{audience.name}” deleted.", "success")
+    return redirect(url_for(".audiences"))
+
+
+def _run(action, *args):
+    """Run a service action and commit: its result (True for None); on a refusal, roll back,
+    flash why and return None."""
+    try:
+        result = action(*args)
+    except (service.CampaignError, WeComError) as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return None
+    db.session.commit()
+    return True if result is None else result
+
+
+def _draft_or_redirect(campaign_id: int) -> Campaign:
+    """Only drafts are edited and checked; anything else goes to its campaign page."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.status != "draft" or campaign.is_test:
+        flash(f"This campaign is {queries.label(campaign.status)}; it can no longer be changed.", "info")
+        abort(redirect(url_for(".show", campaign_id=campaign.id)))
+    return campaign

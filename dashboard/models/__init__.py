@@ -1,12 +1,27 @@
 """The data model; one module per concept, all re-exported here."""
+from .audience import Audience
 from .audit import AuditLog, audit
 from .campaign import Campaign, Delivery, ResponseCode, SendBatch
 from .card import Card, CardVersion
+from .directory import DirectoryDepartment, DirectoryTag, DirectoryUser
 from .event import CardEvent, EventSelection
 from .user import ROLES, ApiToken, User
 from .base import utcnow
+from .callback_log import CALLBACK_OUTCOMES, CallbackLog
 
 __all__ = [
-    "ROLES", "ApiToken", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion", "Delivery",
-    "EventSelection", "ResponseCode", "SendBatch", "User", "audit", "utcnow",
+    "ROLES", "ApiToken", "Audience", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
+    "Delivery", "DirectoryDepartment", "DirectoryTag", "DirectoryUser", "EventSelection",
+    "ResponseCode", "SendBatch", "User", "audit", "utcnow",
+    "CALLBACK_OUTCOMES", "CallbackLog",
+]
+
+from .sandbox import (  # noqa: E402  (the sandbox's own tables, prefixed sandbox_)
+    SandboxApiCall, SandboxCallback, SandboxDepartment, SandboxEmployee, SandboxInboxCard,
+    SandboxMessage, SandboxResponseCode, SandboxSettings, SandboxTag, SandboxToken,
+)
+
+__all__ += [
+    "SandboxApiCall", "SandboxCallback", "SandboxDepartment", "SandboxEmployee", "SandboxInboxCard",
+    "SandboxMessage", "SandboxResponseCode", "SandboxSettings", "SandboxTag", "SandboxToken",
 ]

@@ -11,7 +11,7 @@ CAMPAIGN_STATUSES = (
     "draft", "scheduled", "sending", "paused", "sent", "partially_sent", "failed", "cancelled",
 )
 BATCH_STATUSES = ("pending", "sending", "unknown", "done", "failed", "cancelled")
-DELIVERY_STATES = ("pending", "accepted", "invalid", "unlicensed", "failed")
+DELIVERY_STATES = ("pending", "accepted", "invalid", "unlicensed", "failed", "cancelled")
 
 
 class Campaign(db.Model):
@@ -33,6 +33,9 @@ class Campaign(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held by the worker delivering the campaign, so one worker works on it at a time.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     card_version = relationship("CardVersion")
     created_by = relationship("User")
@@ -63,6 +66,7 @@ class SendBatch(db.Model):
     unlicensed_users: Mapped[list | None] = mapped_column(JSONType)
     attempts: Mapped[int] = mapped_column(default=0)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # waiting for a limit
+    wait_reason: Mapped[str | None] = mapped_column(String(255))  # why, for the progress line
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

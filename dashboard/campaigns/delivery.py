@@ -1,0 +1,268 @@
+"""Background delivery: the worker works through a campaign's planned batches (plan.py).
+
+A batch is marked 'sending' and committed before its call, and its outcome recorded after, so a
+worker that dies leaves a batch whose outcome is unknown. That batch is repeated only with the
+identical stored body and WeCom's duplicate check on, within its interval (WeCom then suppresses
+the copy); otherwise it is marked 'unknown' for a person to decide. Every repeat is bounded.
+Functions here commit: they run in the worker, where each step must be durable.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from .. import wecom_app
+from ..extensions import db
+from ..models import Campaign, Delivery, ResponseCode, SendBatch, audit, utcnow
+from ..wecom.client import SendResult
+from ..wecom.errors import ApiError, RetryableError
+from . import leases, limits
+from .plan import set_ledger
+
+log = logging.getLogger(__name__)
+
+WINDOW_MARGIN = timedelta(seconds=60)  # repeat a body only this well inside the dedupe interval
+RESPONSE_CODE_LIFE = timedelta(hours=24)  # PROTOCOL 2.3: design for 24 h
+ALL_INVALID = 81013  # every recipient invalid: an outcome of the batch, not a campaign failure
+UNKNOWN = ("The request reached WeCom or may have, but no answer came, and it could not be "
+           "repeated safely ({why}). Check with the recipients, or use “Resend to failed”.")
+
+
+# --- the worker loop -------------------------------------------------------------------------
+
+
+def run(campaign_id: int) -> datetime | None:
+    """Start the campaign if due, send its due batches; returns when to come back, or None."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        return None
+    if campaign.status == "scheduled" and campaign.send_at <= utcnow():
+        start(campaign)
+    if not leases.take(campaign_id):
+        return None
+    try:
+        _work(campaign)
+        return settle(campaign)
+    finally:
+        db.session.rollback()  # after an error, so the lease can still be released
+        leases.release(campaign_id)
+
+
+def _work(campaign: Campaign) -> None:
+    """Keep up to CAMPAIGN_CONCURRENT_CALLS batches in flight; only the HTTP calls leave this
+    thread, every database step stays in it."""
+    client, limit = wecom_app.client(), current_app.config.get("CAMPAIGN_CONCURRENT_CALLS", 4)
+    flying: dict[Future, SendBatch] = {}
+    with ThreadPoolExecutor(limit, thread_name_prefix=f"campaign-{campaign.id}") as pool:
+        while True:
+            while len(flying) < limit and leases.renew(campaign.id) and (
+                    batch := _next_due(campaign.id, [b.id for b in flying.values()])) is not None:
+                if prepare(campaign, batch):
+                    flying[pool.submit(client.send, batch.request)] = batch
+            db.session.commit()  # no transaction stays open while calls are in flight
+            if not flying:
+                return
+            done, _ = wait(flying, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome(campaign, flying.pop(future), future)
+
+
+def start(campaign: Campaign) -> None:
+    """A scheduled campaign's time has come (started once, however many workers notice)."""
+    if leases.update(campaign.id, Campaign.status == "scheduled", status="sending",
+                     started_at=utcnow()):
+        audit("campaign_started", campaign, actor="system")
+        db.session.commit()
+        log.info("campaign %s started on schedule", campaign.id)
+
+
+def _due(now: datetime):
+    return db.or_(SendBatch.status == "sending", db.and_(
+        SendBatch.status == "pending",
+        db.or_(SendBatch.not_before.is_(None), SendBatch.not_before <= now)))
+
+
+def _next_due(campaign_id: int, in_flight: list[int]) -> SendBatch | None:
+    query = db.select(SendBatch).filter_by(campaign_id=campaign_id).where(_due(utcnow()))
+    if in_flight:
+        query = query.where(SendBatch.id.not_in(in_flight))
+    return db.session.scalar(query.order_by(SendBatch.number).limit(1))
+
+
+def prepare(campaign: Campaign, batch: SendBatch) -> bool:
+    """Give up on an unknown outcome, make the batch wait, or claim it for a call (committed)."""
+    now = utcnow()
+    claimed = False
+    if (why := _unsafe_to_repeat(campaign, batch, now)) is not None:
+        _finish(batch, "unknown", "failed", UNKNOWN.format(why=why))
+    elif batch.status == "pending" and (wait_for := _member_wait(batch, now)):
+        batch.not_before, batch.wait_reason = wait_for.until, wait_for.reason
+        log.info("campaign %s batch %s waits until %s: %s", campaign.id, batch.number,
+                 wait_for.until, wait_for.reason)
+    else:
+        _claim(batch, now)
+        claimed = True
+    db.session.commit()
+    return claimed
+
+
+def outcome(campaign: Campaign, batch: SendBatch, call: Future) -> None:
+    """Record what the call for the batch came to: accepted, retry later, or a permanent error."""
+    try:
+        result = call.result()
+    except RetryableError as exc:
+        _retry_later(campaign, batch, exc)
+    except ApiError as exc:
+        if exc.errcode != ALL_INVALID:
+            fail_campaign(campaign, batch, exc)
+        else:
+            record(batch, SendResult.from_response(exc.response))
+    else:
+        record(batch, result)
+    db.session.commit()
+
+
+def _unsafe_to_repeat(campaign: Campaign, batch: SendBatch, now: datetime) -> str | None:
+    """Why this batch, already attempted, may not be sent again; None when it may (or is new)."""
+    options = campaign.options or {}
+    if batch.attempts >= _max_attempts():
+        return f"{batch.attempts} attempts made"
+    if batch.status == "sending" and not options.get("enable_duplicate_check", True):
+        return "the worker stopped during the call and the duplicate check is off"
+    interval = timedelta(seconds=options.get("duplicate_check_interval", 1800))
+    if batch.attempts and options.get("enable_duplicate_check", True) and (
+            now > batch.sent_at + interval - WINDOW_MARGIN):
+        return "the duplicate-check interval since the first attempt has passed"
+    return None
+
+
+def _member_wait(batch: SendBatch, now: datetime) -> limits.Wait | None:
+    userids = db.select(Delivery.userid).where(Delivery.batch_id == batch.id)
+    return limits.wait_for(userids, now, exclude_batch=batch.id)
+
+
+def _claim(batch: SendBatch, now: datetime) -> None:
+    batch.status, batch.attempts = "sending", batch.attempts + 1
+    batch.sent_at = batch.sent_at or now  # the first attempt: recall and dedupe windows start here
+    batch.not_before = batch.wait_reason = None
+
+
+def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> None:
+    """Bounded exponential backoff with jitter; WeCom's suggested delay is the floor."""
+    batch.errcode, batch.errmsg = exc.errcode, exc.errmsg
+    attempts = _max_attempts()
+    if exc.request_sent and not (campaign.options or {}).get("enable_duplicate_check", True):
+        _finish(batch, "unknown", "failed", UNKNOWN.format(why="the duplicate check is off"))
+    elif batch.attempts >= attempts:
+        _finish(batch, "failed", "failed", f"{exc.explanation} Gave up after {attempts} attempts.")
+    else:
+        base = current_app.config.get("CAMPAIGN_RETRY_BASE", 1.0)
+        delay = max(exc.retry_after, base * 2 ** (batch.attempts - 1)) * random.uniform(1, 1.5)
+        batch.status, batch.not_before = "pending", utcnow() + timedelta(seconds=delay)
+        batch.wait_reason = f"retry {batch.attempts + 1} of {attempts}: {exc.explanation.rstrip('.')}"
+    log.warning("campaign %s batch %s attempt %s: %s", campaign.id, batch.number,
+                batch.attempts, exc)
+
+
+def _max_attempts() -> int:
+    return current_app.config.get("CAMPAIGN_MAX_ATTEMPTS", 5)
+
+
+def _finish(batch: SendBatch, status: str, state: str, detail: str) -> None:
+    batch.status, batch.finished_at = status, utcnow()
+    batch.not_before = batch.wait_reason = None
+    set_ledger(batch.campaign_id, Delivery.batch_id == batch.id, state=state, detail=detail,
+               sent_at=batch.sent_at)  # attempted then (it counts toward the member limits)
+
+
+def record(batch: SendBatch, result: SendResult) -> None:
+    """WeCom's answer: per batch the response and its lists, per person the outcome."""
+    batch.status, batch.finished_at, batch.response = "done", utcnow(), result.raw
+    batch.errcode, batch.errmsg = result.errcode, result.errmsg
+    batch.msgid, batch.response_code = result.msgid or None, result.response_code
+    batch.invalid_users, batch.unlicensed_users = result.invalid_users, result.unlicensed_users
+    batch.invalid_parties, batch.invalid_tags = result.invalid_parties, result.invalid_tags
+    rows = Delivery.batch_id == batch.id
+    set_ledger(batch.campaign_id, rows, state="accepted", detail=None, sent_at=batch.finished_at)
+    for state, userids, detail in (
+            ("invalid", result.invalid_users, "WeCom: unknown userid, or outside the app's range."),
+            ("unlicensed", result.unlicensed_users, "WeCom: the member has no interface licence.")):
+        if userids:  # WeCom lower-cases the ids it lists
+            lowered = db.func.lower(Delivery.userid).in_([u.lower() for u in userids])
+            set_ledger(batch.campaign_id, db.and_(rows, lowered), state=state, detail=detail)
+    code = result.response_code
+    if code and not db.session.scalar(db.select(ResponseCode.id).filter_by(code=code)):
+        db.session.add(ResponseCode(code=code, campaign_id=batch.campaign_id, batch_id=batch.id,
+                                    source="send", expires_at=utcnow() + RESPONSE_CODE_LIFE))
+
+
+def describe(exc: ApiError, batch: SendBatch) -> str:
+    """A permanent WeCom error in words, naming the card field for card errors."""
+    field = f" Card field: {' or '.join(exc.fields)}." if exc.fields else ""
+    return (f"WeCom refused batch {batch.number} with errcode {exc.errcode}: {exc.explanation}"
+            f"{field} (WeCom said: {exc.errmsg})")
+
+
+def fail_campaign(campaign: Campaign, batch: SendBatch, exc: ApiError) -> None:
+    """A permanent error: retrying will not help, so the campaign stops and says why."""
+    batch.errcode, batch.errmsg, batch.response = exc.errcode, exc.errmsg, exc.response or None
+    _finish(batch, "failed", "failed", exc.explanation)
+    cancel_batches(campaign, f"Not sent: the campaign stopped at WeCom error {exc.errcode}.")
+    campaign.status, campaign.finished_at = "failed", utcnow()
+    campaign.status_reason = describe(exc, batch)
+    log.error("campaign %s failed: %s", campaign.id, campaign.status_reason)
+
+
+def cancel_batches(campaign: Campaign, detail: str) -> None:
+    """Batches not yet sent are cancelled, and so are their ledger rows."""
+    pending = db.select(SendBatch.id).filter_by(campaign_id=campaign.id, status="pending")
+    set_ledger(campaign.id, Delivery.batch_id.in_(pending), state="cancelled", detail=detail)
+    db.session.execute(db.update(SendBatch).filter_by(campaign_id=campaign.id, status="pending")
+                       .values(status="cancelled", not_before=None, wait_reason=None)
+                       .execution_options(synchronize_session=False))
+
+
+def settle(campaign: Campaign) -> datetime | None:
+    """After the loop: the next batch's time if some wait, or the campaign's final status."""
+    db.session.refresh(campaign)
+    if campaign.status == "cancelled":  # a batch that was in flight may have asked for a retry
+        cancel_batches(campaign, "Not sent: the campaign was cancelled.")
+        db.session.commit()
+    if campaign.status != "sending":
+        return None
+    waiting = db.session.scalars(db.select(SendBatch.not_before).filter_by(campaign_id=campaign.id)
+                                 .where(SendBatch.status.in_(("pending", "sending")))).all()
+    if waiting:
+        return min((at for at in waiting if at), default=utcnow())
+    states = dict(db.session.execute(db.select(Delivery.state, db.func.count())
+                                     .filter_by(campaign_id=campaign.id).group_by(Delivery.state)).all())
+    failed, total = states.get("failed", 0), sum(states.values())
+    campaign.status = "sent" if not failed else "partially_sent" if failed < total else "failed"
+    campaign.finished_at = utcnow()
+    if failed:
+        campaign.status_reason = (f"{failed:,} of {total:,} recipients failed: see the batches "
+                                  "below, and “Resend to failed” for those another try may fix.")
+    db.session.commit()
+    log.info("campaign %s finished: %s", campaign.id, campaign.status)
+    return None
+
+
+# --- the sweep -------------------------------------------------------------------------------
+
+
+def due_campaigns() -> list[int]:
+    """Start scheduled campaigns whose time has come, and find 'sending' campaigns nobody works
+    on that have work due (after a restart, or a lost queue entry)."""
+    now = utcnow()
+    for campaign in db.session.scalars(db.select(Campaign).filter_by(status="scheduled")
+                                       .where(Campaign.send_at <= now)).all():
+        start(campaign)
+    idle = db.select(Campaign.id).filter_by(status="sending").where(leases.idle())
+    busy = db.select(SendBatch.campaign_id).where(_due(now))
+    unsettled = db.select(SendBatch.campaign_id).where(SendBatch.status.in_(("pending", "sending")))
+    return list(db.session.scalars(idle.where(db.or_(Campaign.id.in_(busy),
+                                                     Campaign.id.not_in(unsettled)))))

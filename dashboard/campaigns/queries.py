@@ -1,0 +1,273 @@
+"""Read-only views of campaigns: the check before sending, progress, recall availability."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..cards import service as card_service
+from ..extensions import db
+from ..models import AuditLog, Campaign, Card, CardVersion, Delivery, SendBatch, utcnow
+from . import directory, limits, plan
+from .recipients import expand, normalize, unknown_users
+
+FINISHED = ("sent", "partially_sent", "failed", "cancelled")
+FINISHED_BATCH = ("done", "failed", "unknown", "cancelled")
+RETRYABLE_ERRCODES = (-1, 45009, 45033)  # busy, rate limited, and network failures (-1)
+RECALL_WINDOW = timedelta(hours=24)
+WECOM_DAY = ZoneInfo("Asia/Shanghai")  # the daily quota counts natural days in China time
+LABELS = {"partially_sent": "partially sent"}
+STALE_DIRECTORY = timedelta(hours=24)
+
+
+# --- cards -------------------------------------------------------------------------------------
+
+
+def usable_card_versions() -> list[CardVersion]:
+    """Versions of cards not archived that WeCom would accept, newest first."""
+    versions = db.session.scalars(
+        db.select(CardVersion).join(Card).where(Card.archived.is_(False))
+        .order_by(Card.name, CardVersion.number.desc())).all()
+    return [v for v in versions if card_service.usable_in_campaign(v)]
+
+
+# --- check before send -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    level: str  # "danger" blocks sending; "warning" and "info" inform
+    text: str
+
+
+@dataclass
+class Check:
+    userids: list[str]
+    everyone: bool  # one "@all" call
+    calls: int
+    body: dict | None  # the first call's body, exactly as it will be posted
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def preview(self) -> str:
+        """The body for people: key order kept, Chinese shown as itself."""
+        return json.dumps(self.body, ensure_ascii=False, indent=2) if self.body else ""
+
+    @property
+    def blockers(self) -> list[str]:
+        return [n.text for n in self.notices if n.level == "danger"]
+
+
+def check(campaign: Campaign, now: datetime | None = None) -> Check:
+    """What sending this campaign would do, and every reason to think twice (GOV.UK Notify's
+    check page): the final card, the people, the number of WeCom calls, warnings."""
+    now = now or utcnow()
+    spec, cache = normalize(campaign.recipients), directory.load()
+    everyone = spec["all"] and not any(spec["exclude"].values())
+    userids = expand(spec, cache)
+    calls = plan.chunks(userids, everyone)
+    notices = [Notice("danger", f"Card: {p.path or 'card'}: {p.message}")
+               for p in card_service.card_problems(campaign.card_version)]
+    if campaign.status != "draft":
+        notices.append(Notice("danger", f"This campaign is {label(campaign.status)}; "
+                                        "only drafts can be sent."))
+    notices += _recipient_notices(spec, cache, userids, everyone, len(calls))
+    notices += _time_notices(campaign, now)
+    if userids:
+        notices += _load_notices(userids, now)
+    if not (campaign.options or {}).get("enable_duplicate_check", True):
+        notices.append(Notice("info", "Duplicate check is off: a batch whose outcome is unknown "
+                                      "(no answer from WeCom) will not be retried automatically."))
+    body = plan.body(campaign, 1, calls[0][0]) if calls and card_service.usable_in_campaign(
+        campaign.card_version) else None
+    return Check(userids, everyone, len(calls), body, notices)
+
+
+def _recipient_notices(spec, cache, userids, everyone, calls) -> list[Notice]:
+    notices = []
+    refreshed = directory.refreshed_at()
+    groups = spec["all"] or spec["departments"] or spec["tags"]
+    if groups and refreshed is None:
+        notices.append(Notice("danger", "Departments, tags and @all are expanded through the "
+                                        "directory, which has never been read. Refresh it first."))
+    elif groups and utcnow() - refreshed > STALE_DIRECTORY:
+        notices.append(Notice("info", "The directory was last read over a day ago; refresh it "
+                                      "if people joined or left since."))
+    if not userids:
+        notices.append(Notice("danger", "Nobody would receive this campaign: choose recipients."))
+    if spec["all"]:
+        how = ("in one @all call" if everyone else
+               f"by user id in {calls} calls, because exclusions cannot be applied to @all")
+        notices.append(Notice("warning", f"Everyone in the app's visible range (@all): "
+                                         f"{len(userids):,} people per the directory, sent {how}."))
+    if unknown := unknown_users(spec, cache):
+        shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        notices.append(Notice("warning", f"{len(unknown)} user id(s) are not in the directory: "
+                                         f"{shown}. WeCom will report them invalid if they don't exist."))
+    return notices
+
+
+def _time_notices(campaign: Campaign, now: datetime) -> list[Notice]:
+    if campaign.send_at is None:
+        return []
+    local = campaign.send_at.astimezone(ZoneInfo(campaign.timezone))
+    if campaign.send_at <= now:
+        return [Notice("danger", f"The scheduled time {local:%Y-%m-%d %H:%M} ({campaign.timezone})"
+                                 " has passed. Edit the campaign: choose a new time or “now”.")]
+    if local.minute in (0, 30):
+        return [Notice("warning", f"Scheduled at {local:%H:%M}: many apps send at :00 and :30, and "
+                                  "WeCom delivery is congested then. A few minutes later is better.")]
+    return []
+
+
+def _load_notices(userids: list[str], now: datetime) -> list[Notice]:
+    recent = limits.recent_sends(userids, now)
+    minute = sum(any(t > now - timedelta(minutes=1) for t in times) for times in recent.values())
+    busy = sum(len(times) >= 10 for times in recent.values())
+    at_limit = sum(limits.free_at(times, now) is not None for times in recent.values())
+    notices = []
+    if minute or busy:
+        notices.append(Notice("warning", f"The same people were messaged often: {minute} recipient(s) "
+                              f"got a message from this app in the last minute, {busy} got 10 or more "
+                              "in the last hour. WeCom silently drops messages past 30 a minute or "
+                              "1,000 an hour per member; batches that would pass those limits wait."))
+    if at_limit:
+        notices.append(Notice("warning", f"{at_limit} recipient(s) are at that limit now, so their "
+                                         "batch will wait before it is sent."))
+    return notices + _quota_notices(len(userids), now)
+
+
+def _quota_notices(count: int, now: datetime) -> list[Notice]:
+    seats = current_app.config.get("WECOM_SEATS") or directory.user_count()
+    if not seats:
+        return []
+    quota = int(seats) * 200
+    midnight = now.astimezone(WECOM_DAY).replace(hour=0, minute=0, second=0, microsecond=0)
+    used = db.session.scalar(db.select(db.func.count()).select_from(Delivery).where(
+        Delivery.sent_at >= midnight, Delivery.state.not_in(limits.NOT_DELIVERED)))
+    text = (f"Daily quota: {used:,} of {quota:,} person-messages used today ({seats:,} seats x "
+            f"200); this campaign adds {count:,}.")
+    level = "warning" if used + count > quota * 0.8 else "info"
+    if used + count > quota:
+        text += " That is over WeCom's daily limit for the app: part of it would not be delivered."
+    return [Notice(level, text)]
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def label(status: str) -> str:
+    return LABELS.get(status, status)
+
+
+def local_time(value: datetime, timezone: str, now: datetime | None = None) -> str:
+    local = value.astimezone(ZoneInfo(timezone))
+    same_day = local.date() == (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+    return f"{local:%H:%M:%S}" if same_day else f"{local:%Y-%m-%d %H:%M}"
+
+
+def progress(campaign: Campaign) -> dict:
+    """Batches done and the ledger by state, plus a line saying what is happening now."""
+    states = dict(db.session.execute(db.select(Delivery.state, db.func.count())
+                                     .filter_by(campaign_id=campaign.id).group_by(Delivery.state)).all())
+    batches = dict(db.session.execute(db.select(SendBatch.status, db.func.count())
+                                      .filter_by(campaign_id=campaign.id)
+                                      .group_by(SendBatch.status)).all())
+    total, done = sum(batches.values()), sum(batches.get(s, 0) for s in FINISHED_BATCH)
+    return {
+        "status": campaign.status, "status_label": label(campaign.status),
+        "finished": campaign.status in FINISHED,
+        "batches_total": total, "batches_done": done,
+        "percent": round(100 * done / total) if total else 0,
+        "recipients": sum(states.values()),
+        **{state: states.get(state, 0) for state in
+           ("accepted", "invalid", "unlicensed", "failed", "pending", "cancelled")},
+        "state": _state_line(campaign, batches, total, done),
+    }
+
+
+def _state_line(campaign: Campaign, batches: dict, total: int, done: int) -> str:
+    tz = campaign.timezone
+    if campaign.status == "draft":
+        return "Draft: not sent yet."
+    if campaign.status == "scheduled":
+        return f"Scheduled for {local_time(campaign.send_at, tz)} ({tz})."
+    if campaign.status == "paused":
+        return f"Paused after {done} of {total} batches. Resume to go on."
+    if campaign.status != "sending":
+        return campaign.status_reason or f"{label(campaign.status).capitalize()}: {done} of {total} batches."
+    upcoming = db.session.execute(
+        db.select(SendBatch.not_before, SendBatch.wait_reason)
+        .filter_by(campaign_id=campaign.id, status="pending")
+        .order_by(SendBatch.not_before.is_not(None), SendBatch.not_before).limit(1)).first()
+    if batches.get("sending") or not upcoming or not upcoming.not_before or (
+            upcoming.not_before <= utcnow()):
+        return f"Sending: {done} of {total} batches done."
+    return (f"Waiting: {upcoming.wait_reason}, resumes "
+            f"{local_time(upcoming.not_before, tz)} ({tz}).")
+
+
+# --- recall and resend -----------------------------------------------------------------------
+
+
+def recall_state(campaign: Campaign, now: datetime | None = None) -> tuple[bool, str]:
+    """Whether the campaign can be recalled now, and the reason (shown beside the button)."""
+    now = now or utcnow()
+    sent = [b for b in campaign.batches if b.msgid]
+    if not sent:
+        return False, "Nothing to recall: WeCom accepted no batch of this campaign."
+    if campaign.status not in FINISHED:
+        return False, "Recall is possible once sending has stopped: pause or cancel first."
+    open_ = [b for b in sent if not b.recalled_at]
+    if not open_:
+        return False, "Already recalled."
+    newest = max(b.sent_at for b in open_)
+    deadline = newest + RECALL_WINDOW
+    if now >= deadline:
+        return False, (f"WeCom only recalls messages within 24 hours of sending; the last batch "
+                       f"went out {local_time(newest, campaign.timezone, now)} ({campaign.timezone}).")
+    return True, (f"Removes the card from recipients' WeCom clients (not the WeChat plug-in). "
+                  f"Possible until {local_time(deadline, campaign.timezone, now)} ({campaign.timezone}).")
+
+
+def retryable_failures(campaign: Campaign) -> list[str]:
+    """Recipients whose ledger entry failed for a reason another try may fix."""
+    batches = db.select(SendBatch.id).filter_by(campaign_id=campaign.id).where(db.or_(
+        SendBatch.status == "unknown",
+        db.and_(SendBatch.status == "failed", SendBatch.errcode.in_(RETRYABLE_ERRCODES))))
+    return list(db.session.scalars(db.select(Delivery.userid).filter_by(
+        campaign_id=campaign.id, state="failed").where(Delivery.batch_id.in_(batches))
+        .order_by(Delivery.id)))
+
+
+def campaign_page(page: int):
+    """Campaigns for the list, newest first, without test sends."""
+    return db.paginate(db.select(Campaign).filter_by(is_test=False)
+                       .order_by(Campaign.created_at.desc()), page=page, per_page=25)
+
+
+def ledger_page(campaign: Campaign, state: str | None, page: int):
+    query = db.select(Delivery).filter_by(campaign_id=campaign.id).order_by(Delivery.userid)
+    if state:
+        query = query.filter_by(state=state)
+    return db.paginate(query, page=page, per_page=50, error_out=False)
+
+
+def batch_sizes(campaign: Campaign) -> dict[int, int]:
+    """People per batch (its ledger rows), for the batches table."""
+    return dict(db.session.execute(db.select(Delivery.batch_id, db.func.count())
+                                   .filter_by(campaign_id=campaign.id).group_by(Delivery.batch_id)).all())
+
+
+def test_sends(campaign: Campaign) -> list[Campaign]:
+    return db.session.scalars(db.select(Campaign).filter_by(parent_id=campaign.id, is_test=True)
+                              .order_by(Campaign.created_at.desc())).all()
+
+
+def history(campaign: Campaign) -> list[AuditLog]:
+    """The campaign's audit trail, newest first."""
+    return db.session.scalars(db.select(AuditLog).filter_by(
+        object_type="campaign", object_id=str(campaign.id)).order_by(AuditLog.id.desc())).all()

@@ -1,0 +1,211 @@
+"""Campaign actions, independent of requests and forms, so the JSON API can call them too.
+
+Each checks that the action is allowed in the campaign's state (CampaignError says why not),
+changes rows and writes the audit row. The caller commits, then queues delivery with
+``tasks.deliver(campaign.id, eta=campaign.send_at)`` after send, test_send, resume and
+resend_failed (the worker's sweep would find the campaign within 20 s anyway).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_login import current_user
+
+from .. import wecom_app
+from ..cards import service as card_service
+from ..extensions import db
+from ..models import Audience, Campaign, CardVersion, User, audit, utcnow
+from ..wecom.errors import WeComError
+from . import delivery, directory, plan, queries
+from .recipients import expand, normalize
+
+log = logging.getLogger(__name__)
+
+MAX_TEST_RECIPIENTS = 50
+FIELDS = ("name", "notes", "card_version", "recipients", "options", "timezone", "send_at")
+
+
+class CampaignError(ValueError):
+    """The action is not allowed now; the message says why, in words for the person."""
+
+
+def _user(actor) -> User | None:
+    if isinstance(actor, User):
+        return actor
+    return current_user if actor is None and current_user and current_user.is_authenticated else None
+
+
+def _name(actor) -> str:
+    user = _user(actor)
+    return user.username if user else str(actor or "system")
+
+
+def _require(campaign: Campaign, *statuses: str, action: str) -> None:
+    if campaign.status not in statuses:
+        raise CampaignError(f"Cannot {action}: the campaign is {queries.label(campaign.status)}.")
+
+
+def default_options() -> dict:
+    """Duplicate check on by default: it is what makes retrying an unanswered call safe."""
+    return {"enable_duplicate_check": True, "duplicate_check_interval": 1800,
+            "enable_id_trans": False}
+
+
+def create_campaign(*, name: str, card_version: CardVersion, notes: str = "",
+                    recipients: dict | None = None, options: dict | None = None,
+                    timezone: str | None = None, send_at: datetime | None = None,
+                    actor=None) -> Campaign:
+    timezone = timezone or current_app.config["TIMEZONE"]
+    ZoneInfo(timezone)  # raises for an unknown zone
+    campaign = Campaign(name=name, notes=notes, card_version=card_version, timezone=timezone,
+                        recipients=normalize(recipients), send_at=send_at, created_by=_user(actor),
+                        options={**default_options(), **(options or {})})
+    db.session.add(campaign)
+    db.session.flush()
+    audit("campaign_created", campaign, actor=actor, name=name)
+    log.info("campaign %s created by %s", campaign.id, _name(actor))
+    return campaign
+
+
+def update_campaign(campaign: Campaign, *, actor=None, **changes) -> None:
+    """Change a draft's fields (any of FIELDS); recipients are normalized, options merged."""
+    _require(campaign, "draft", action="edit")
+    if unknown := set(changes) - set(FIELDS):
+        raise TypeError(f"not campaign fields: {sorted(unknown)}")
+    if "recipients" in changes:
+        changes["recipients"] = normalize(changes["recipients"])
+    if "options" in changes:
+        changes["options"] = {**(campaign.options or default_options()), **changes["options"]}
+    changed = sorted(k for k, v in changes.items() if getattr(campaign, k) != v)
+    for key in changed:
+        setattr(campaign, key, changes[key])
+    if changed:
+        audit("campaign_edited", campaign, actor=actor, fields=changed)
+        log.info("campaign %s edited by %s: %s", campaign.id, _name(actor), ", ".join(changed))
+
+
+def send(campaign: Campaign, *, actor=None) -> None:
+    """Plan every batch now; start now, or at send_at (then the campaign is 'scheduled')."""
+    _require(campaign, "draft", action="send")
+    result = queries.check(campaign)
+    if result.blockers:
+        raise CampaignError(result.blockers[0])
+    plan.add_batches(campaign, result.userids, everyone=result.everyone)
+    if campaign.send_at:
+        campaign.status = "scheduled"
+    else:
+        campaign.status, campaign.started_at = "sending", utcnow()
+    when = campaign.send_at.isoformat() if campaign.send_at else "now"
+    audit("campaign_sent", campaign, actor=actor, recipients=len(result.userids),
+          calls=result.calls, when=when)
+    log.info("campaign %s sent by %s to %d people (%s)", campaign.id, _name(actor),
+             len(result.userids), when)
+
+
+def test_send(campaign: Campaign, recipients: dict, *, actor=None) -> Campaign:
+    """Send the campaign's card to a few people first; the test is marked and kept apart."""
+    if campaign.is_test:
+        raise CampaignError("A test send cannot itself be tested.")
+    if problems := card_service.card_problems(campaign.card_version):
+        raise CampaignError(f"Card: {problems[0].path}: {problems[0].message}")
+    userids = expand(recipients, directory.load())
+    if not userids or len(userids) > MAX_TEST_RECIPIENTS:
+        raise CampaignError(f"A test goes to 1 to {MAX_TEST_RECIPIENTS} people, not {len(userids)}.")
+    test = Campaign(name=f"Test: {campaign.name}"[:120], card_version=campaign.card_version,
+                    recipients=normalize(recipients), options=campaign.options, is_test=True,
+                    timezone=campaign.timezone, parent_id=campaign.id, created_by=_user(actor),
+                    status="sending", started_at=utcnow())
+    db.session.add(test)
+    db.session.flush()
+    plan.add_batches(test, userids)
+    audit("campaign_test_sent", campaign, actor=actor, test_campaign=test.id, recipients=userids)
+    log.info("campaign %s test-sent by %s to %s", campaign.id, _name(actor), ", ".join(userids))
+    return test
+
+
+def pause(campaign: Campaign, *, actor=None) -> None:
+    """The batch in flight finishes; no further batch starts until resume."""
+    _require(campaign, "sending", action="pause")
+    campaign.status = "paused"
+    audit("campaign_paused", campaign, actor=actor)
+    log.info("campaign %s paused by %s", campaign.id, _name(actor))
+
+
+def resume(campaign: Campaign, *, actor=None) -> None:
+    _require(campaign, "paused", action="resume")
+    campaign.status = "sending"
+    audit("campaign_resumed", campaign, actor=actor)
+    log.info("campaign %s resumed by %s", campaign.id, _name(actor))
+
+
+def cancel(campaign: Campaign, *, actor=None) -> None:
+    """Batches not yet sent are cancelled; what WeCom already accepted stays delivered."""
+    _require(campaign, "scheduled", "sending", "paused", action="cancel")
+    delivery.cancel_batches(campaign, f"Not sent: the campaign was cancelled by {_name(actor)}.")
+    campaign.status, campaign.finished_at = "cancelled", utcnow()
+    campaign.status_reason = f"Cancelled by {_name(actor)}."
+    audit("campaign_cancelled", campaign, actor=actor)
+    log.info("campaign %s cancelled by %s", campaign.id, _name(actor))
+
+
+def recall(campaign: Campaign, *, actor=None) -> tuple[int, int]:
+    """Recall every accepted batch still within 24 hours; returns (recalled, failed)."""
+    allowed, reason = queries.recall_state(campaign)
+    if not allowed:
+        raise CampaignError(reason)
+    client, now, recalled, failed = wecom_app.client(), utcnow(), 0, 0
+    for batch in campaign.batches:
+        if not batch.msgid or batch.recalled_at:
+            continue
+        try:
+            client.recall(batch.msgid)
+        except WeComError as exc:
+            batch.recall_error, failed = getattr(exc, "explanation", str(exc)), failed + 1
+        else:
+            batch.recalled_at, batch.recall_error, recalled = now, None, recalled + 1
+    audit("campaign_recalled", campaign, actor=actor, recalled=recalled, failed=failed)
+    log.info("campaign %s recalled by %s: %d batches, %d failed", campaign.id, _name(actor),
+             recalled, failed)
+    return recalled, failed
+
+
+def resend_failed(campaign: Campaign, *, actor=None) -> int:
+    """New batches for the recipients whose failure another try may fix; returns how many."""
+    _require(campaign, "sent", "partially_sent", "failed", action="resend")
+    userids = queries.retryable_failures(campaign)
+    if not userids:
+        raise CampaignError("No recipient has a failure that resending could fix.")
+    plan.add_batches(campaign, userids)
+    campaign.status, campaign.finished_at, campaign.status_reason = "sending", None, ""
+    audit("campaign_resent", campaign, actor=actor, recipients=len(userids))
+    log.info("campaign %s: %d failed recipients resent by %s", campaign.id, len(userids),
+             _name(actor))
+    return len(userids)
+
+
+def refresh_directory(*, actor=None) -> directory.RefreshResult:
+    """Read the directory through the contacts API. :raises WeComError: the cache is kept."""
+    result = directory.refresh(wecom_app.client(), actor=_name(actor))
+    audit("directory_refreshed", actor=actor, departments=result.departments,
+          users=result.users, tags=result.tags)
+    return result
+
+
+def save_audience(name: str, recipients: dict, *, actor=None) -> Audience:
+    """Save a selection under a name; an audience of that name is replaced."""
+    audience = db.session.scalar(db.select(Audience).filter_by(name=name))
+    if audience is None:
+        audience = Audience(name=name, created_by=_user(actor))
+        db.session.add(audience)
+    audience.recipients = normalize(recipients)
+    db.session.flush()
+    audit("audience_saved", audience, actor=actor, name=name)
+    return audience
+
+
+def delete_audience(audience: Audience, *, actor=None) -> None:
+    audit("audience_deleted", audience, actor=actor, name=audience.name)
+    db.session.delete(audience)
