@@ -1,6 +1,8 @@
 """First-run data: an admin with a generated password, and sample cards from the gallery."""
 import secrets
 
+from flask import current_app
+
 from .auth import service as auth_service
 from .cards.gallery import seed_gallery
 from .extensions import db
@@ -19,5 +21,7 @@ def seed() -> list[str]:
         lines.append("Admin account exists (reset its password with "
                      "`flask --app wsgi users password admin --password generate`).")
     lines.extend(seed_gallery())
+    for hook in current_app.extensions.get("demo_seeders", []):  # e.g. the sandbox's directory
+        lines.extend(hook())
     db.session.commit()
     return lines
