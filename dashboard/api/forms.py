@@ -1,0 +1,13 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=80)],
+                       description="What it is for, e.g. “HR system” or “CI pipeline”.")
+    submit = SubmitField("Create token")
+
+
+class RevokeForm(FlaskForm):
+    """Only the CSRF token: revoking is a POST from the list."""

@@ -1,0 +1,233 @@
+"""The OpenAPI 3.1 description of the API, built from plain dicts: the request schemas are the
+ones the API checks (schemas.REQUESTS), the card schema is the validator's (wecom.cards), and
+each operation's roles are read from its view's access rule."""
+from __future__ import annotations
+
+import copy
+from functools import cache
+
+from flask import current_app
+
+from ..models.campaign import BATCH_STATUSES, CAMPAIGN_STATUSES
+from ..wecom.cards import CARD_TYPES, json_schema
+from . import examples
+from .schemas import MAX_ID, REQUESTS, ref
+
+STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+COUNTS = {"type": "object", "additionalProperties": INT}
+TASK_ID_NOTE = "Leave task_id out: the sender assigns a fresh one to every send. "
+
+
+def _object(required: bool = True, **properties) -> dict:
+    return {"type": "object", "properties": properties,
+            **({"required": list(properties)} if required else {})}
+
+
+def _page(item: str) -> dict:
+    return _object(items={"type": "array", "items": ref(item)}, total=INT, page=INT, per_page=INT)
+
+
+CARD = {"id": INT, "version": {**INT, "description": "The latest version's number."},
+        "name": STR, "card_type": {"enum": list(CARD_TYPES)}}
+CARD_SUMMARY = {**CARD, "archived": BOOL, "updated_at": TIME,
+                "valid": {**BOOL, "description": "False: the card has problems and cannot be sent."}}
+STATUS = {"id": INT, "status": {"enum": list(CAMPAIGN_STATUSES)}}
+
+RESPONSES = {
+    "Problem": _object(path=STR, message=STR, code={"type": ["integer", "null"],
+                                                    "description": "WeCom's errcode for it."}),
+    "Error": _object(error=STR, message=STR),
+    "ValidationError": _object(error=STR, message=STR, errors={"type": "array", "items": ref("Problem")}),
+    "Card": _object(**CARD),
+    "CardSummary": _object(**CARD_SUMMARY),
+    "CardDetail": _object(**CARD_SUMMARY, created_at=TIME, template_card=ref("TemplateCard"),
+                          errors={"type": "array", "items": ref("Problem")}),
+    "CardPage": _page("CardSummary"),
+    "CardValidation": _object(valid=BOOL, errors={"type": "array", "items": ref("Problem")}),
+    "CampaignStatus": _object(**STATUS),
+    "RecallResult": _object(**STATUS, recalled=INT, failed=INT),
+    "ClosePollResult": _object(**STATUS, message=STR),
+    "Progress": _object(batches_total=INT, batches_done=INT, accepted=INT, invalid=INT,
+                        unlicensed=INT, failed=INT),
+    "Batch": _object(task_id=STR, status={"enum": list(BATCH_STATUSES)},
+                     msgid={"type": ["string", "null"]}, errcode={"type": ["integer", "null"]},
+                     errmsg={"type": ["string", "null"]}),
+    "Campaign": _object(**STATUS, name=STR, send_at={**TIME, "type": ["string", "null"]},
+                        progress=ref("Progress"), batches={"type": "array", "items": ref("Batch")}),
+    "Report": _object(
+        recipients=INT, accepted=INT, responders=INT, response_rate={"type": "number"},
+        invalid={"type": "array", "items": STR}, unlicensed={"type": "array", "items": STR},
+        clicks={**COUNTS, "description": "People's clicks per button key."},
+        votes={"type": "object", "additionalProperties": COUNTS,
+               "description": "question_key -> option_id -> people, counting each person's latest "
+                              "answer to each question (as the report page does)."},
+        menu={**COUNTS, "description": "Choices per card-menu key."}),
+    "Event": _object(
+        user={"type": ["string", "null"], "description": "The WeCom user id; null when the "
+              "campaign's privacy is \"aggregate\"."},
+        event={"type": ["string", "null"]}, event_key={"type": ["string", "null"]},
+        task_id={"type": ["string", "null"]}, card_type={"type": ["string", "null"]},
+        selected={"type": "object", "additionalProperties": {"type": "array", "items": STR}},
+        created_at={**TIME, "type": ["string", "null"], "description": "WeCom's CreateTime."}),
+    "EventPage": _page("Event"),
+}
+
+# status -> (name, description)
+ERRORS = {
+    400: ("BadRequest", "The body is not JSON."),
+    401: ("Unauthorized", "No token, or an unknown or revoked one."),
+    403: ("Forbidden", "The token owner's role may not do this."),
+    404: ("NotFound", "No such card or campaign."),
+    409: ("Conflict", "The campaign's state does not allow this now; the message says why."),
+    413: ("TooLarge", "The body is larger than API_MAX_BODY."),
+    422: ("Invalid", "The request breaks a rule; errors lists each problem at its path."),
+    429: ("RateLimited", "The token made too many requests; retry after Retry-After seconds."),
+    502: ("BadGateway", "WeCom refused the call or did not answer."),
+}
+
+# (method, path, view, summary, request, (status, schema), errors, description)
+OPERATIONS = [
+    ("post", "/cards", "create_card", "Create a card", "CardCreate", (201, "Card"), (400, 403, 413, 422),
+     "Checks the card against every WeCom rule first; an invalid card is a 422 listing each "
+     "problem at its path. A task_id in the card is dropped: the sender assigns one per send."),
+    ("post", "/cards/validate", "validate_card", "Check a card without saving it", "CardValidate",
+     (200, "CardValidation"), (400, 413, 422), "The same check as POST /cards; 422 only when the "
+     "request itself is malformed."),
+    ("get", "/cards", "card_list", "List cards", None, (200, "CardPage"), (422,),
+     "Newest change first. Query: q (name contains), card_type, archived, page, per_page."),
+    ("get", "/cards/{card_id}", "card", "Read a card", None, (200, "CardDetail"), (404,),
+     "The latest version, with its problems (empty when it can be sent)."),
+    ("put", "/cards/{card_id}", "update_card", "Save a new version of a card", "CardUpdate",
+     (200, "Card"), (400, 403, 404, 413, 422),
+     "Versions that a campaign sent never change: if a campaign used the latest version, the card "
+     "gets a new version number; otherwise the unused latest version is replaced. An unchanged "
+     "card keeps its version (PUT is idempotent)."),
+    ("post", "/campaigns", "create_campaign", "Create a campaign (a draft)", "CampaignCreate",
+     (201, "CampaignStatus"), (400, 403, 413, 422),
+     "The campaign pins the card's latest version. Send it with POST /campaigns/{id}/send."),
+    ("get", "/campaigns/{campaign_id}", "campaign", "Read a campaign's progress", None,
+     (200, "Campaign"), (404,), "Status, the ledger's counts and every WeCom send call (batch)."),
+    ("post", "/campaigns/{campaign_id}/send", "send", "Send a draft campaign", None,
+     (202, "CampaignStatus"), (403, 404, 409, 502),
+     "Runs the check before sending and plans the batches; the worker delivers them. Status "
+     "becomes sending, or scheduled when send_at is set. 409 when the check blocks it (a cancelled "
+     "or already sent campaign, nobody to send to, a card with problems)."),
+    ("post", "/campaigns/{campaign_id}/cancel", "cancel", "Cancel a campaign", None,
+     (200, "CampaignStatus"), (403, 404, 409, 502),
+     "Batches not yet sent are cancelled; what WeCom already accepted stays delivered."),
+    ("post", "/campaigns/{campaign_id}/recall", "recall", "Recall a sent campaign", None,
+     (200, "RecallResult"), (403, 404, 409, 502),
+     "Recalls every accepted batch sent less than 24 hours ago; sending must have stopped."),
+    ("post", "/campaigns/{campaign_id}/close-poll", "close_poll", "Close a poll", None,
+     (202, "ClosePollResult"), (403, 404, 409),
+     "The worker updates every recipient's card to show the result and stop taking answers."),
+    ("get", "/campaigns/{campaign_id}/report", "report", "Read a campaign's report", None,
+     (200, "Report"), (403, 404),
+     "Answers to reminders count in their campaign's report; test sends have none (404). Staff "
+     "read the reports of campaigns they created, managers and admins all."),
+    ("get", "/campaigns/{campaign_id}/events", "events", "List a campaign's events", None,
+     (200, "EventPage"), (403, 404, 422),
+     "Every click, vote and menu choice, oldest first, reminders included. Privacy: when the "
+     "campaign's privacy is \"aggregate\", user is null in every item, so integrators see what was "
+     "answered but never who. Same access rule as the report."),
+]
+QUERY = {
+    "card_list": [("q", {**STR, "maxLength": 120}), ("card_type", {"enum": list(CARD_TYPES)}),
+                  ("archived", {"enum": ["true", "false"], "default": "false"}),
+                  ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
+                  ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 20})],
+    "events": [("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
+               ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 50})],
+}
+
+
+@cache
+def template_card_schemas() -> dict[str, dict]:
+    """The validator's JSON Schema, its $defs moved beside it as TemplateCard.<name>, and task_id
+    optional: cards are stored without one, the sender assigns it per send (as validate() with
+    require_task_id=False). Adapter: json_schema(require_task_id=False) in wecom/cards.py."""
+    schema = copy.deepcopy(json_schema())
+    defs = schema.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    for branch in schema["allOf"]:
+        branch["then"]["required"] = [k for k in branch["then"]["required"] if k != "task_id"]
+    schema["description"] = TASK_ID_NOTE + schema["description"]
+    out = {f"TemplateCard.{name}": value for name, value in defs.items()}
+    out["TemplateCard"] = schema
+    return _rewrite_refs(out)
+
+
+def _rewrite_refs(value):
+    if isinstance(value, dict):
+        return {k: (v.replace("#/$defs/", "#/components/schemas/TemplateCard.") if k == "$ref"
+                    else _rewrite_refs(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rewrite_refs(v) for v in value]
+    return value
+
+
+def _json(schema: str, example=None) -> dict:
+    media = {"schema": ref(schema), **({"example": example} if example is not None else {})}
+    return {"content": {"application/json": media}}
+
+
+def operation(method, path, view, summary, request, success, errors, description) -> dict:
+    roles = [*current_app.view_functions[f"api.{view}"].access, "admin"]
+    status, schema = success
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": {**INT, "minimum": 1, "maximum": MAX_ID}}
+              for name in ("card_id", "campaign_id") if "{" + name + "}" in path]
+    params += [{"name": name, "in": "query", "required": False, "schema": s}
+               for name, s in QUERY.get(view, [])]
+    op = {"operationId": view, "summary": summary, "x-roles": roles,
+          "description": f"{description}\n\nRoles: {', '.join(roles)}.", "parameters": params,
+          "responses": {str(status): {"description": summary, **_json(schema, examples.RESPONSES.get(view))},
+                        **{str(code): ref_response(code) for code in sorted({*errors, 401, 429})}}}
+    if request:
+        op["requestBody"] = {"required": True, **_json(request, examples.REQUESTS.get(view))}
+    return op
+
+
+def ref_response(status: int) -> dict:
+    return {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
+
+
+def error_responses() -> dict:
+    out = {}
+    for status, (name, description) in ERRORS.items():
+        schema = "ValidationError" if status == 422 else "Error"
+        out[name] = {"description": description, **_json(schema)}
+    out["RateLimited"]["headers"] = {"Retry-After": {"description": "Seconds to wait.",
+                                                      "schema": INT}}
+    out["Unauthorized"]["headers"] = {"WWW-Authenticate": {"schema": STR}}
+    return out
+
+
+def build() -> dict:
+    """The whole description, as served at /api/v1/openapi.json and shown on /api-docs."""
+    config = current_app.config
+    paths: dict[str, dict] = {}
+    for spec in OPERATIONS:
+        paths.setdefault(spec[1], {})[spec[0]] = operation(*spec)
+    paths["/openapi.json"] = {"get": {
+        "operationId": "openapi_json", "summary": "This description", "security": [],
+        "x-roles": ["anyone"], "description": "OpenAPI 3.1, no token needed.",
+        "responses": {"200": {"description": "The OpenAPI description.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "WeCom card campaigns API", "version": "1.0.0",
+                 "description": examples.intro(config["API_RATE_LIMIT"], config["API_RATE_WINDOW"],
+                                               config["API_MAX_BODY"])},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "A personal API token (wcd_...)."}},
+            "schemas": {**REQUESTS, **RESPONSES, **template_card_schemas()},
+            "responses": error_responses(),
+        },
+    }
