@@ -1,4 +1,13 @@
 """The WeCom callback route: the one unauthenticated, CSRF-exempt surface."""
 from .views import bp
 
-__all__ = ["bp"]
+
+def init_app(app) -> None:
+    """The per-process cache of task ids, and the background job (closing a poll) on the queue."""
+    from . import polls
+
+    app.extensions["callback_targets"] = {}
+    polls.register_task(app)
+
+
+__all__ = ["bp", "init_app"]

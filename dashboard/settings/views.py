@@ -1,3 +1,69 @@
-from flask import Blueprint
+"""Admin diagnostics of the callback, and the after-click and close-poll pages of cards and campaigns."""
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_login import current_user
+
+from ..auth.decorators import role_required
+from ..callback import after_click, codes, polls
+from ..callback.forms import AfterClickForm
+from ..extensions import db
+from ..models import Campaign, Card
+from . import diagnostics
+from .forms import ClosePollForm, SelfTestForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.route("/")
+@role_required("admin")
+def index():
+    return render_template("settings/index.html", form=SelfTestForm(),
+                           self_test=session.pop("self_test", None), **diagnostics.overview())
+
+
+@bp.route("/self-test", methods=["POST"])
+@role_required("admin")
+def self_test():
+    if SelfTestForm().validate_on_submit():
+        session["self_test"] = diagnostics.self_test()
+    return redirect(url_for(".index"))
+
+
+@bp.route("/cards/<int:card_id>/after-click", methods=["GET", "POST"])
+@role_required("staff")
+def after_click_page(card_id):
+    version = db.get_or_404(Card, card_id).latest or abort(404)
+    form = AfterClickForm.for_version(version)
+    if form.validate_on_submit():
+        after_click.set_after_click(version, form.settings)
+        db.session.commit()
+        flash(f"After-click settings of version {version.number} saved.", "success")
+        return redirect(url_for(".after_click_page", card_id=card_id))
+    return render_template("settings/after_click.html", card=version.card, version=version,
+                           after_click_form=form, example=after_click.example(version))
+
+
+@bp.route("/campaigns/<int:campaign_id>/close-poll")
+@role_required("staff")
+def poll(campaign_id):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    closed_card = json.dumps(polls.closed_card(campaign), ensure_ascii=False, indent=2)
+    return render_template("settings/close_poll.html", campaign=campaign, close_form=ClosePollForm(),
+                           codes=codes.expiring_codes(campaign), closed_card=closed_card,
+                           last=polls.last_closing(campaign))
+
+
+@bp.route("/campaigns/<int:campaign_id>/close-poll", methods=["POST"])
+@role_required("staff")
+def close_poll(campaign_id):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not ClosePollForm().validate_on_submit():
+        abort(400)
+    try:
+        polls.queue_close_poll(campaign, current_user)
+        flash("Closing the poll: every recipient's card will show the result and no longer take votes.",
+              "success")
+    except polls.PollError as exc:
+        flash(str(exc), "warning")
+    return redirect(url_for(".poll", campaign_id=campaign_id))

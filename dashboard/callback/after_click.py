@@ -1,0 +1,162 @@
+"""What the clicker's card shows after a click: nothing new, a greyed-out button, or a new card.
+
+Configured per card version in ``CardVersion.after_click``::
+
+    {"mode": "none" | "button" | "card", "replace_name": "已选择：{option}", "card": {...}}
+
+``{option}`` becomes the texts of the chosen options (or of the clicked button). "card" with no
+explicit card replaces the card with itself, the options disabled, the choices checked and the
+button greyed out with the caption. The reply is the passive reply of PROTOCOL §5.3-5.4.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import time
+from types import SimpleNamespace
+
+from ..models import CardVersion, audit
+from ..wecom.cards import validate
+from ..wecom.replies import update_button_xml, update_template_card_xml
+from . import targets
+
+MODES = {"none": "Reply nothing (the card stays as it is)",
+         "button": "Grey out the button with a caption",
+         "card": "Replace the clicker's card"}
+INTERACTIVE = ("button_interaction", "vote_interaction", "multiple_interaction")
+DEFAULT_CAPTION = "已提交"
+MAX_CAPTION = 20  # characters; WeCom shows about 10 on a button
+OPTION_SEPARATOR = "、"
+
+
+class AfterClickError(ValueError):
+    """The after-click settings cannot be used; ``field`` names the setting at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check(data: dict, template_card: dict) -> dict:
+    """The settings, normalized, for a card; AfterClickError says what is wrong."""
+    mode = data.get("mode") or "none"
+    if mode not in MODES:
+        raise AfterClickError("mode", f"Choose one of: {', '.join(MODES)}.")
+    if mode == "none":
+        return {"mode": "none"}
+    if template_card.get("card_type") not in INTERACTIVE:
+        raise AfterClickError("mode", "Only button, vote and multiple-choice cards call back "
+                                      "when clicked; this card can only reply nothing.")
+    caption = (data.get("replace_name") or "").strip()
+    if len(caption) > MAX_CAPTION:
+        raise AfterClickError("replace_name", f"At most {MAX_CAPTION} characters.")
+    if mode == "button" and not caption:
+        raise AfterClickError("replace_name", "Give the caption the button shows, e.g. 已投票.")
+    config = {"mode": mode, "replace_name": caption or DEFAULT_CAPTION}
+    card = data.get("card") or None
+    if card is not None and not isinstance(card, dict):
+        raise AfterClickError("card", "The replacement card must be a JSON object.")
+    sample = card or replacement_card(template_card, _sample_choice(template_card), config["replace_name"])
+    if mode == "card" and (errors := validate(sample, for_update=True)):
+        where = "" if card else "the card with its options disabled: "
+        raise AfterClickError("card", where + "; ".join(f"{e.path}: {e.message}" for e in errors[:3]))
+    if mode == "card" and card:
+        config["card"] = card
+    return config
+
+
+def set_after_click(version: CardVersion, data: dict, *, actor=None) -> dict:
+    """Store the after-click settings on a card version (the caller commits)."""
+    config = check(data, version.template_card)
+    version.after_click = config
+    targets.forget()  # this process at once, the other workers within targets.TTL
+    audit("card.after_click", version.card, actor=actor, version=version.number, mode=config["mode"])
+    return config
+
+
+def reply_xml(event, config: dict | None, template_card: dict, corp_id: str) -> str | None:
+    """The passive reply's inner XML for a click, or None to answer with an empty body."""
+    mode = (config or {}).get("mode", "none")
+    if mode == "none" or template_card.get("card_type") not in INTERACTIVE:
+        return None
+    caption = caption_for(config, template_card, event)
+    now = int(time.time())
+    if mode == "button":
+        return update_button_xml(event.from_user, corp_id, caption, now)
+    card = config.get("card")
+    if card is None:
+        card = replacement_card(template_card, event.selected, caption)
+    elif "replace_text" not in card and card.get("card_type") in INTERACTIVE:
+        card = {**card, "replace_text": caption}
+    return update_template_card_xml(event.from_user, corp_id, card, now)
+
+
+def caption_for(config: dict, template_card: dict, event) -> str:
+    caption = config.get("replace_name") or DEFAULT_CAPTION
+    if "{option}" in caption:
+        caption = caption.replace("{option}", OPTION_SEPARATOR.join(option_texts(template_card, event)))
+    return caption
+
+
+def option_texts(template_card: dict, event) -> list[str]:
+    """Texts of the options the event chose, in order; else the clicked button's text."""
+    texts = {}
+    for question in questions(template_card):
+        for option in question.get("option_list") or ():
+            texts[(question.get("question_key"), option.get("id"))] = option.get("text")
+    chosen = [texts.get((key, option_id)) or option_id
+              for key, ids in event.selected.items() for option_id in ids]
+    if chosen:
+        return chosen
+    buttons = {b.get("key"): b.get("text") for b in template_card.get("button_list") or ()}
+    return [buttons[event.event_key]] if buttons.get(event.event_key) else []
+
+
+def replacement_card(template_card: dict, selected: dict[str, list[str]], replace_text: str) -> dict:
+    """The same card, read-only: choices checked or selected, selectors disabled, button greyed."""
+    card = copy.deepcopy(template_card)
+    card.pop("task_id", None)
+    if checkbox := card.get("checkbox"):
+        checkbox["disable"] = True
+        chosen = set(selected.get(checkbox.get("question_key"), ()))
+        for option in checkbox.get("option_list") or ():
+            option["is_checked"] = option.get("id") in chosen
+    for selector in selectors(card):
+        selector["disable"] = True
+        if ids := selected.get(selector.get("question_key")):
+            selector["selected_id"] = ids[0]
+    card["replace_text"] = replace_text
+    return card
+
+
+def selectors(card: dict) -> list[dict]:
+    """Single-choice selectors: button_selection and each select_list item."""
+    found = [card["button_selection"]] if isinstance(card.get("button_selection"), dict) else []
+    return found + [q for q in card.get("select_list") or () if isinstance(q, dict)]
+
+
+def questions(card: dict) -> list[dict]:
+    """Every selector with options, the vote checkbox included."""
+    return ([card["checkbox"]] if isinstance(card.get("checkbox"), dict) else []) + selectors(card)
+
+
+def _sample_choice(template_card: dict) -> dict[str, list[str]]:
+    """A choice of the first option of every selector, to check the replacement card with."""
+    return {q.get("question_key"): [q["option_list"][0].get("id")]
+            for q in questions(template_card) if q.get("option_list")}
+
+
+def example(version: CardVersion) -> dict | None:
+    """What a clicker choosing the first option of every question would get (for the settings page)."""
+    config, card = version.after_click or {}, version.template_card
+    if config.get("mode", "none") == "none":
+        return None
+    choice = _sample_choice(card)
+    buttons = card.get("button_list") or [{}]
+    click = SimpleNamespace(selected=choice, event_key=buttons[0].get("key"))
+    caption = caption_for(config, card, click)
+    if config["mode"] == "button":
+        return {"mode": "button", "caption": caption, "card_json": None}
+    replacement = config.get("card") or replacement_card(card, choice, caption)
+    return {"mode": "card", "caption": caption,
+            "card_json": json.dumps(replacement, ensure_ascii=False, indent=2)}

@@ -1,0 +1,56 @@
+"""The "after a click" settings of an interactive card; the rules live in after_click.check."""
+import json
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from .after_click import MAX_CAPTION, MODES, AfterClickError, check
+
+
+class AfterClickForm(FlaskForm):
+    mode = RadioField("What the clicker sees", default="none",
+                      choices=[SelectChoice(key, label) for key, label in MODES.items()])
+    replace_name = StringField(
+        "Caption", validators=[Optional(), Length(max=MAX_CAPTION)],
+        description="Shown on the greyed-out button. {option} becomes the chosen options, "
+                    "e.g. 已选择：{option}. Empty in card mode: 已提交.")
+    card = TextAreaField(
+        "Replacement card (JSON, optional)", validators=[Optional(), Length(max=20000)],
+        description="Leave empty to show the same card with its options disabled and the "
+                    "clicker's choices checked.")
+    submit = SubmitField("Save after-click settings")
+
+    def __init__(self, *args, template_card: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template_card = template_card
+        self.settings: dict | None = None  # the checked settings, after validate()
+
+    @classmethod
+    def for_version(cls, version, **kwargs) -> "AfterClickForm":
+        """The form filled in with the version's current settings."""
+        config = version.after_click or {}
+        card = config.get("card")
+        data = {"mode": config.get("mode", "none"), "replace_name": config.get("replace_name", ""),
+                "card": json.dumps(card, ensure_ascii=False, indent=2) if card else ""}
+        return cls(template_card=version.template_card, data=data, **kwargs)
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        card = None
+        if (self.card.data or "").strip():
+            try:
+                card = json.loads(self.card.data)
+            except json.JSONDecodeError as exc:
+                self.card.errors.append(f"Line {exc.lineno}, column {exc.colno}: {exc.msg}.")
+                return False
+        data = {"mode": self.mode.data, "replace_name": self.replace_name.data, "card": card}
+        try:
+            check(data, self.template_card)
+        except AfterClickError as exc:
+            getattr(self, exc.field).errors.append(str(exc))
+            return False
+        self.settings = data
+        return True

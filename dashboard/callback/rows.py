@@ -1,0 +1,111 @@
+"""Writing the callback's rows fast on SQLite: whole-row INSERTs through the driver, one writer
+at a time.
+
+On SQLite each statement is compiled once by SQLAlchemy and its values go through the column
+types' own bind processors, so the rows are exactly what Core writes (a test compares them);
+only Core's per-execution machinery, which cost more than SQLite itself, is skipped. That also
+shortens the time the write lock is held. Measured with bench/bench_callback.py; other
+databases get plain Core statements.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own polling only
+    fcntl = None
+
+
+class RowInsert:
+    """``INSERT INTO table (every column but id) VALUES (...)``, optionally RETURNING the id or
+    skipping a row whose ``skip_conflicts_on`` column already holds the value."""
+
+    def __init__(self, table: Table, *, returning_id: bool = False, skip_conflicts_on: str | None = None):
+        self.table, self.returning_id, self.skip_conflicts_on = table, returning_id, skip_conflicts_on
+        self.columns = [c.key for c in table.columns if c.key != "id"]
+        self._compiled: dict[str, tuple] = {}
+
+    def __call__(self, conn, row: dict) -> int | None:
+        """Insert ``row`` (missing columns are NULL) in the connection's transaction; commit with
+        :func:`commit`. Driver errors come out as SQLAlchemy's (IntegrityError ...), as from Core."""
+        if conn.dialect.name != "sqlite":
+            result = conn.execute(self._statement(conn.dialect), {k: row.get(k) for k in self.columns})
+            return result.scalar_one() if self.returning_id else None
+        sql, names, processors, positional = self._for(conn.dialect)
+        values = [p(row.get(n)) if p else row.get(n) for n, p in zip(names, processors)]
+        params = values if positional else dict(zip(names, values))
+        dbapi = conn.dialect.loaded_dbapi
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0] if self.returning_id else None
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from None
+        finally:
+            cursor.close()
+
+    def _for(self, dialect) -> tuple:
+        if dialect.name not in self._compiled:
+            compiled = self._statement(dialect).compile(dialect=dialect, column_keys=self.columns)
+            names = list(compiled.positiontup) if compiled.positional else self.columns
+            types = {c.key: c.type for c in self.table.columns}
+            processors = [types[n].dialect_impl(dialect).bind_processor(dialect) for n in names]
+            self._compiled[dialect.name] = (compiled.string, names, processors, compiled.positional)
+        return self._compiled[dialect.name]
+
+    def _statement(self, dialect):
+        if self.skip_conflicts_on and dialect.name in ("sqlite", "postgresql"):
+            insert = (sqlite if dialect.name == "sqlite" else postgresql).insert(self.table)
+            statement = insert.on_conflict_do_nothing(index_elements=[self.skip_conflicts_on])
+        else:
+            statement = self.table.insert()
+        return statement.returning(self.table.c.id) if self.returning_id else statement
+
+
+def commit(conn) -> None:
+    """COMMIT what RowInsert wrote; errors come out as SQLAlchemy's, as from Core."""
+    if conn.in_transaction():  # Core began one (a SELECT, or another database than SQLite)
+        conn.commit()
+        return
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        conn.connection.driver_connection.commit()
+    except dbapi.Error as exc:
+        raise DBAPIError.instance("COMMIT", None, exc, dbapi.Error, dialect=conn.dialect) from None
+
+
+def rollback(conn) -> None:
+    """ROLL BACK what RowInsert wrote."""
+    if conn.in_transaction():
+        conn.rollback()
+    else:
+        conn.connection.driver_connection.rollback()
+
+
+@contextmanager
+def writer_turn(conn):
+    """One writer at a time on a SQLite file, queued on a blocking file lock.
+
+    SQLite admits one writer and makes the others poll with growing sleeps (1, 2, 5, 10 ms ...),
+    so under load most of a callback's time went into sleeping; waiting on a file lock instead,
+    the next writer starts the moment the lock is free. Other databases queue writers themselves.
+    """
+    path = conn.engine.url.database if conn.dialect.name == "sqlite" and fcntl else None
+    try:
+        lock = open(f"{path}-writer.lock", "a") if path and path != ":memory:" else None
+    except OSError:  # e.g. a read-only folder: SQLite's own polling, and its error if it cannot write
+        lock = None
+    if lock is None:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,275 @@
+"""Receiving WeCom callbacks (PROTOCOL §4-5): verify, decrypt, parse, store exactly once, answer.
+
+Every outcome is an :class:`Answer`: bad input a 4xx with its reason logged (never a 500),
+a database that cannot take the write a 503 (WeCom retries, nothing is lost). Storing is one
+SELECT (task id -> batch, campaign, after-click settings; cached a few seconds), one set of
+INSERTs and one COMMIT; the unique ``dedupe_key`` makes a retry or a duplicate delivery a
+no-op, also across workers.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from time import perf_counter, time
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from .. import wecom_app
+from ..extensions import db
+from ..models import CardEvent, EventSelection, ResponseCode, utcnow
+from ..wecom.crypto import parse_envelope
+from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
+from ..wecom.events import GenericMessage, parse_event
+from . import after_click, journal, rows, targets
+from .rows import RowInsert
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+RESPONSE_CODE_LIFE = timedelta(hours=24)  # PROTOCOL §2.3: 72 h in current docs; design for 24 h
+SELF_TEST_PREFIX = "selftest-"  # task ids of the diagnostics self-test: kept, never reported
+REASONS = {  # official error name -> the short reason shown and counted on the diagnostics page
+    "ValidateSignature_Error": "bad signature", "ParseXml_Error": "malformed XML",
+    "ComputeSignature_Error": "missing parameter", "ValidateCorpid_Error": "wrong receive id",
+    "DecryptAES_Error": "bad ciphertext", "IllegalBuffer": "bad padding or length",
+    "DecodeBase64_Error": "bad base64",
+}
+DATABASE_DOWN = (OperationalError, PoolTimeoutError)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: str = ""
+    mimetype: str = "text/plain"
+
+
+class Rejected(Exception):
+    """Bad input: answered with ``status``; ``reason`` is counted, ``detail`` explains."""
+
+    def __init__(self, status: int, reason: str, detail: str | None = None) -> None:
+        super().__init__(detail or reason)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+@dataclass(frozen=True)
+class Call:
+    """One callback request: the signed query values, who sent it, and when it arrived."""
+
+    signature: str
+    timestamp: str
+    nonce: str
+    remote_addr: str | None
+    started: float
+
+    def log(self, outcome: str, status: int, **fields) -> dict:
+        return journal.entry(outcome, status, started=self.started, remote_addr=self.remote_addr, **fields)
+
+
+# --- the two requests --------------------------------------------------------------------------
+
+
+def verify(args, remote_addr: str | None) -> Answer:
+    """URL verification (GET): the bare decrypted echostr."""
+    started = perf_counter()
+    try:
+        call = _call(args, remote_addr, started, "echostr")
+        crypto = _crypto()
+        plaintext = crypto.verify_url(call.signature, call.timestamp, call.nonce, args["echostr"])
+        _check_age(call.timestamp)
+    except (Rejected, CryptoError) as exc:
+        return _reject(exc, remote_addr, started, "GET")
+    journal.write(call.log("verified", 200, method="GET"))
+    log.info("callback URL verified from %s", remote_addr)
+    return Answer(200, plaintext)
+
+
+def receive(args, stream, content_length: int | None, remote_addr: str | None) -> Answer:
+    """An event or message (POST): stored exactly once, answered with a passive reply or nothing."""
+    started = perf_counter()
+    try:
+        call = _call(args, remote_addr, started)
+        envelope = parse_envelope(read_body(stream, content_length))
+        crypto = _crypto()
+        crypto.check_signature(call.signature, call.timestamp, call.nonce, envelope.encrypt)
+        _check_age(call.timestamp)
+        xml = crypto.decrypt_ciphertext(envelope.encrypt)
+        event = parse_event(xml)
+    except (Rejected, CryptoError) as exc:
+        return _reject(exc, remote_addr, started, "POST")
+    try:
+        with db.engine.connect() as conn:  # no ORM session on the hot path (see rows.py)
+            return HANDLERS.get(event.kind, on_message)(conn, event, xml, call)
+    except DATABASE_DOWN as exc:
+        cause = str(getattr(exc, "orig", None) or exc)
+        log.error("callback not stored, answering 503 so WeCom retries: %s", cause)
+        journal.write(call.log("error", 503, reason="database unavailable", detail=cause, event=event))
+        return Answer(503, "database unavailable; retry")
+
+
+def read_body(stream, content_length: int | None) -> bytes:
+    """The request body, at most MAX_BODY bytes (413 beyond)."""
+    if content_length is not None and content_length > MAX_BODY:
+        _drain(stream, content_length)
+        raise Rejected(413, "body too large", f"{content_length} bytes; the limit is {MAX_BODY}")
+    body = stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise Rejected(413, "body too large", f"over {MAX_BODY} bytes")
+    return body
+
+
+def _drain(stream, content_length: int) -> None:
+    """Read what the client sends (up to the app's limit), so it sees the 413, not a reset."""
+    left = min(content_length, current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    while left > 0 and (chunk := stream.read(min(left, 65536))):
+        left -= len(chunk)
+
+
+def _call(args, remote_addr: str | None, started: float, *extra: str) -> Call:
+    missing = [name for name in ("msg_signature", "timestamp", "nonce", *extra) if not args.get(name)]
+    if missing:
+        raise Rejected(400, "missing parameter", "missing: " + ", ".join(missing))
+    timestamp = args["timestamp"]
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        raise Rejected(400, "bad timestamp", "timestamp is not a number of seconds")
+    return Call(args["msg_signature"], timestamp, args["nonce"], remote_addr, started)
+
+
+def _check_age(timestamp: str) -> None:
+    """Refuse replays: WECOM_CALLBACK_MAX_AGE seconds either way (0 turns the check off)."""
+    max_age = current_app.config["WECOM_CALLBACK_MAX_AGE"]
+    if max_age and abs(time() - int(timestamp)) > max_age:
+        raise Rejected(403, "stale timestamp",
+                       f"timestamp is {int(time()) - int(timestamp)} s from now; the limit is {max_age} s")
+
+
+def _crypto():
+    try:
+        return wecom_app.crypto()
+    except IllegalAesKeyError as exc:  # the configuration, not the request, is wrong
+        raise Rejected(503, "misconfigured", f"WECOM_AES_KEY: {exc.errmsg}") from None
+
+
+def _reject(exc: Exception, remote_addr: str | None, started: float, method: str) -> Answer:
+    if isinstance(exc, CryptoError):
+        reason = REASONS.get(exc.name, exc.name)
+        if exc.name == "ParseXml_Error" and exc.errmsg.startswith("XML refused"):
+            reason = "DTD or entity refused"
+        exc = Rejected(403 if isinstance(exc, SignatureError) else 400, reason, f"{exc.code}: {exc.errmsg}")
+    log.warning("callback %s from %s rejected with %s: %s (%s)", method, remote_addr, exc.status,
+                exc.reason, exc.detail)
+    journal.write(journal.entry("rejected", exc.status, started=started, remote_addr=remote_addr,
+                                method=method, reason=exc.reason, detail=exc.detail))
+    return Answer(exc.status, exc.reason)
+
+
+# --- handlers: event kind -> function(conn, event, xml, call) -> Answer -------------------------
+
+
+def on_card_event(conn, event, xml: str, call: Call) -> Answer:
+    """A click, a vote or a menu pick: mapped to its campaign by TaskId, kept even if unknown."""
+    target = targets.lookup(conn, event.task_id)
+    if target is None:
+        outcome = "self-test" if event.task_id.startswith(SELF_TEST_PREFIX) else "unmatched"
+        _store(conn, event, xml, call, None, outcome)
+        return Answer(200)
+    _store(conn, event, xml, call, target, "stored")
+    reply = _reply(event, call, target)  # a duplicate gets the same reply again
+    return Answer(200, reply, "text/xml" if reply else "text/plain")
+
+
+def on_message(conn, event, xml: str, call: Call) -> Answer:
+    """Any other message or event, kept whole."""
+    _store(conn, event, xml, call, None, "stored")
+    return Answer(200)
+
+
+HANDLERS = {
+    "template_card_event": on_card_event,
+    "template_card_menu_event": on_card_event,
+}
+
+_INSERT_EVENT = RowInsert(CardEvent.__table__, returning_id=True)
+_INSERT_SELECTION = RowInsert(EventSelection.__table__)
+_INSERT_CODE = RowInsert(ResponseCode.__table__, skip_conflicts_on="code")  # a known code stays as it is
+_KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key"))
+
+
+def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
+    """INSERT the event, its selections, its response code and the log row; one COMMIT.
+
+    A retry or duplicate delivery hits the unique dedupe_key (also when two workers race).
+    Every row is built before the first INSERT, so SQLite's write lock is held only briefly.
+    """
+    now = utcnow()
+    campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
+    row = _event_row(event, xml, now, campaign_id, batch_id)
+    selections = [{"campaign_id": campaign_id, "question_key": key, "option_id": option}
+                  for key, options in (row["selected"] or {}).items() for option in options]
+    code = _code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
+    entry = call.log(outcome, 200, event=event)
+    try:
+        with rows.writer_turn(conn):
+            event_id = _INSERT_EVENT(conn, row)
+            for selection in selections:
+                _INSERT_SELECTION(conn, {**selection, "event_id": event_id})
+            if code["code"]:
+                _INSERT_CODE(conn, code)
+            journal.add(conn, entry)
+            rows.commit(conn)
+    except IntegrityError:
+        rows.rollback(conn)
+        if conn.execute(_KNOWN, {"key": event.dedupe_key}).first() is None:
+            raise  # not a duplicate: some other constraint failed, a bug to see
+        journal.write(call.log("duplicate", 200, event=event))
+
+
+def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:
+    generic = isinstance(event, GenericMessage)
+    event_key = event.raw.get("EventKey") if generic else event.event_key
+    return {
+        "dedupe_key": event.dedupe_key, "campaign_id": campaign_id, "batch_id": batch_id,
+        "from_user": event.from_user[:64], "msg_type": event.msg_type[:32] if generic else "event",
+        "event": _clip(event.event if generic else event.kind, 64),
+        "event_key": event_key[:1024] if isinstance(event_key, str) else None,
+        "task_id": _clip(getattr(event, "task_id", None), 128),
+        "card_type": _clip(getattr(event, "card_type", None), 32),
+        "response_code": _clip(getattr(event, "response_code", None), 256),
+        "selected": getattr(event, "selected", None) or None,
+        "create_time": event.create_time, "xml": xml, "received_at": now,
+    }
+
+
+def _clip(value: str | None, size: int) -> str | None:
+    return value[:size] if value else None
+
+
+def _reply(event, call: Call, target) -> str:
+    """The encrypted passive reply for the clicker, or "" (PROTOCOL §4.6, §5.4)."""
+    if event.kind != "template_card_event" or not target.after_click:
+        return ""
+    crypto = wecom_app.crypto()
+    try:
+        inner = after_click.reply_xml(event, target.after_click, target.template_card, crypto.receive_id)
+        return crypto.encrypt_reply(inner, call.nonce, call.timestamp) if inner else ""
+    except CryptoError as exc:  # e.g. an option text XML cannot carry: the event is stored anyway
+        log.warning("no after-click reply for task %s: %s", event.task_id, exc)
+        return ""
+
+
+# --- the response_code ledger --------------------------------------------------------------------
+
+
+def record_response_code(code: str, *, campaign_id: int | None, batch_id: int | None,
+                         userid: str | None = None, source: str, received_at: datetime) -> None:
+    """Add a response_code to the ledger, valid 24 h from ``received_at``; a known code is left
+    as it is. ``source`` is "send" or "callback". Joins the session's transaction (the caller commits)."""
+    _INSERT_CODE(db.session.connection(), _code_row(code, campaign_id, batch_id, userid, source, received_at))
+
+
+def _code_row(code, campaign_id, batch_id, userid, source, received_at: datetime) -> dict:
+    return {"code": code, "campaign_id": campaign_id, "batch_id": batch_id, "userid": userid,
+            "source": source, "expires_at": received_at + RESPONSE_CODE_LIFE, "created_at": received_at}
