@@ -25,6 +25,13 @@ class Defaults:
     TIMEZONE = "Asia/Shanghai"
     DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app
     PASSWORD_HASH_METHOD = "scrypt"
+    WECOM_SEATS = None  # licensed seats; the daily quota is seats x 200 (unset: directory size)
+    CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once
+    CAMPAIGN_MAX_ATTEMPTS = 5  # tries of a batch on retryable WeCom errors
+    CAMPAIGN_RETRY_BASE = 1.0  # seconds; backoff doubles from here, with jitter
+    API_RATE_LIMIT = 120  # requests per token and window; 0 turns the limit off
+    API_RATE_WINDOW = 60  # seconds
+    API_MAX_BODY = 1024 * 1024  # bytes
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -41,8 +48,10 @@ ENVIRONMENT = {
     "TASK_QUEUE_URL": "TASK_QUEUE_URL",
     "PREFERRED_URL_SCHEME": "PREFERRED_URL_SCHEME",
     "DASHBOARD_URL": "DASHBOARD_URL",
+    "WECOM_SEATS": "WECOM_SEATS",
+    "API_RATE_LIMIT": "API_RATE_LIMIT",
 }
-INTEGERS = {"WECOM_CALLBACK_MAX_AGE"}
+INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT"}
 
 
 class ConfigError(RuntimeError):

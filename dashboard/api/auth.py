@@ -23,10 +23,7 @@ HOW_TO = "Send the header Authorization: Bearer <token>; create a token on the p
 
 
 def init_app(app) -> None:
-    """Defaults for the API's settings, and its rate limiter in app.extensions."""
-    app.config.setdefault("API_RATE_LIMIT", 120)  # requests per token and window; 0 turns it off
-    app.config.setdefault("API_RATE_WINDOW", 60)  # seconds
-    app.config.setdefault("API_MAX_BODY", 1024 * 1024)
+    """The API's rate limiter, in app.extensions."""
     app.extensions["api_rate_limiter"] = RateLimiter(
         app.config["API_RATE_LIMIT"], app.config["API_RATE_WINDOW"], MemoryCounter())
 

@@ -55,7 +55,7 @@ def run(campaign_id: int) -> datetime | None:
 def _work(campaign: Campaign) -> None:
     """Keep up to CAMPAIGN_CONCURRENT_CALLS batches in flight; only the HTTP calls leave this
     thread, every database step stays in it."""
-    client, limit = wecom_app.client(), current_app.config.get("CAMPAIGN_CONCURRENT_CALLS", 4)
+    client, limit = wecom_app.client(), current_app.config["CAMPAIGN_CONCURRENT_CALLS"]
     flying: dict[Future, SendBatch] = {}
     with ThreadPoolExecutor(limit, thread_name_prefix=f"campaign-{campaign.id}") as pool:
         while True:
@@ -160,7 +160,7 @@ def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> N
     elif batch.attempts >= attempts:
         _finish(batch, "failed", "failed", f"{exc.explanation} Gave up after {attempts} attempts.")
     else:
-        base = current_app.config.get("CAMPAIGN_RETRY_BASE", 1.0)
+        base = current_app.config["CAMPAIGN_RETRY_BASE"]
         delay = max(exc.retry_after, base * 2 ** (batch.attempts - 1)) * random.uniform(1, 1.5)
         batch.status, batch.not_before = "pending", utcnow() + timedelta(seconds=delay)
         batch.wait_reason = f"retry {batch.attempts + 1} of {attempts}: {exc.explanation.rstrip('.')}"
@@ -169,7 +169,7 @@ def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> N
 
 
 def _max_attempts() -> int:
-    return current_app.config.get("CAMPAIGN_MAX_ATTEMPTS", 5)
+    return current_app.config["CAMPAIGN_MAX_ATTEMPTS"]
 
 
 def _finish(batch: SendBatch, status: str, state: str, detail: str) -> None:

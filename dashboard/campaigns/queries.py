@@ -141,7 +141,7 @@ def _load_notices(userids: list[str], now: datetime) -> list[Notice]:
 
 
 def _quota_notices(count: int, now: datetime) -> list[Notice]:
-    seats = current_app.config.get("WECOM_SEATS") or directory.user_count()
+    seats = current_app.config["WECOM_SEATS"] or directory.user_count()
     if not seats:
         return []
     quota = int(seats) * 200
