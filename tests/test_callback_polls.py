@@ -99,3 +99,17 @@ def test_the_ledger_warns_before_the_last_codes_expire(tmp_path):
                              received_at=utcnow())
         db.session.commit()
         assert (expiring_codes(campaign).valid, expiring_codes(campaign).message) == (2, None)
+
+
+def test_the_campaign_page_warns_and_offers_to_close_the_poll(tmp_path):
+    app = callback_app(tmp_path)
+    campaign_id = make_campaign(app)
+    with app.app_context():
+        from dashboard.auth.service import create_user
+        create_user("staff", "staff", "long-enough-pw")
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"username": "staff", "password": "long-enough-pw"})
+    page = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert 'id="close-poll"' in page and "No unused response code left" in page
+    assert f"/settings/campaigns/{campaign_id}/close-poll" in page

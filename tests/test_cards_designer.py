@@ -315,3 +315,19 @@ def test_preview_needs_the_csrf_token_when_csrf_is_on(tmp_path):
     response = client.post("/cards/preview", json={"template_card": json.dumps(VOTE)},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.json["errors"] == []
+
+
+def test_designer_has_the_after_click_section_and_new_versions_keep_it(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    page = client.get(f"/cards/{card_id}").get_data(as_text=True)
+    assert 'id="after-click"' in page and f"/settings/cards/{card_id}/after-click" in page
+    client.post(f"/settings/cards/{card_id}/after-click",
+                data={"mode": "button", "replace_name": "已投票", "card": ""})
+    pin(app, card_id)
+    save(client, card_id, with_(VOTE, main_title={"title": "Dinner?"}))
+    with app.app_context():
+        card = db.session.get(Card, card_id)
+        assert [v.number for v in card.versions] == [1, 2]
+        assert card.latest.after_click == card.versions[0].after_click
+        assert card.latest.after_click["replace_name"] == "已投票"

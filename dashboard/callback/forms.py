@@ -6,7 +6,7 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from .after_click import MAX_CAPTION, MODES, AfterClickError, check
+from .after_click import INTERACTIVE, MAX_CAPTION, MODES, AfterClickError, check
 
 
 class AfterClickForm(FlaskForm):
@@ -54,3 +54,14 @@ class AfterClickForm(FlaskForm):
             return False
         self.settings = data
         return True
+
+
+def after_click_form(version) -> "AfterClickForm | None":
+    """The after-click form for an interactive card's version; None for cards nobody clicks."""
+    if version.template_card.get("card_type") not in INTERACTIVE:
+        return None
+    return AfterClickForm.for_version(version)
+
+
+class ClosePollForm(FlaskForm):
+    submit = SubmitField("Close the poll")

@@ -19,6 +19,7 @@ from ..wecom.cards import validate
 from ..wecom.errors import ApiError, RetryableError
 from . import codes
 from .after_click import INTERACTIVE, questions
+from .forms import ClosePollForm
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +193,11 @@ def run_close_poll(campaign_id: int, actor_name: str) -> ClosePollResult | None:
         db.session.commit()
         log.warning("poll of campaign %s not closed: %s", campaign_id, exc)
         return None
+
+
+def close_poll_panel(campaign) -> dict:
+    """Template context for the campaign page's close-poll panel (empty for non-poll cards)."""
+    if campaign.is_test or campaign.status in ("draft", "scheduled", "cancelled") \
+            or campaign.card_version.template_card.get("card_type") not in INTERACTIVE:
+        return {}
+    return {"codes": codes.expiring_codes(campaign), "close_form": ClosePollForm()}

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from .. import tasks
 from ..auth import role_required
+from ..callback.polls import close_poll_panel
 from ..extensions import db
 from ..models import Audience, Campaign
 from ..wecom.errors import WeComError
@@ -142,7 +143,7 @@ def show(campaign_id):
         ledger=ledger, state=state, recall=queries.recall_state(campaign),
         resendable=len(queries.retryable_failures(campaign)), tests=queries.test_sends(campaign),
         history=queries.history(campaign), batch_sizes=queries.batch_sizes(campaign),
-        batch_numbers={b.id: b.number for b in campaign.batches})
+        batch_numbers={b.id: b.number for b in campaign.batches}, **close_poll_panel(campaign))
 
 
 @bp.route("/<int:campaign_id>/progress")

@@ -93,7 +93,8 @@ def save_card(card: Card, name: str, template_card: dict, *, actor=None) -> tupl
     author = actor if hasattr(actor, "id") else None
     is_new = latest is None or latest.id in pinned_version_ids(card)
     if is_new:
-        latest = CardVersion(number=(latest.number + 1 if latest else 1), author=author)
+        latest = CardVersion(number=(latest.number + 1 if latest else 1), author=author,
+                             after_click=latest.after_click if latest else None)
         card.versions.append(latest)
     latest.template_card, latest.author, latest.created_at = template_card, author, utcnow()
     db.session.flush()

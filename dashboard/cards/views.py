@@ -9,6 +9,7 @@ from ..auth.decorators import role_required
 from ..extensions import db
 from ..models import Card, CardVersion
 from . import gallery, queries, service
+from ..callback.forms import after_click_form
 from .forms import CardForm, ImportForm, NewCardForm, PreviewForm, SearchForm
 from .spec import TYPE_LABELS, designer_spec, type_choices
 
@@ -57,7 +58,8 @@ def edit(card_id):
         return redirect(url_for(".edit", card_id=card.id))
     data = _designer_data(card, getattr(form, "card", None) or card.latest.template_card)
     return render_template("cards/edit.html", card=card, form=form, data=data,
-                           problems=service.card_problems(card), types=TYPE_LABELS)
+                           problems=service.card_problems(card), types=TYPE_LABELS,
+                           after_click_form=after_click_form(card.latest))
 
 
 @bp.route("/preview", methods=["POST"])

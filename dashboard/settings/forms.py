@@ -6,6 +6,3 @@ from wtforms import SubmitField
 class SelfTestForm(FlaskForm):
     submit = SubmitField("Run the self-test")
 
-
-class ClosePollForm(FlaskForm):
-    submit = SubmitField("Close the poll")

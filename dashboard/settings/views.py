@@ -6,11 +6,11 @@ from flask_login import current_user
 
 from ..auth.decorators import role_required
 from ..callback import after_click, codes, polls
-from ..callback.forms import AfterClickForm
+from ..callback.forms import AfterClickForm, ClosePollForm
 from ..extensions import db
 from ..models import Campaign, Card
 from . import diagnostics
-from .forms import ClosePollForm, SelfTestForm
+from .forms import SelfTestForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
