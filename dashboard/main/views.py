@@ -1,7 +1,9 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
 
 from ..auth import role_required
 from ..auth.decorators import ANY_USER
+from ..reports import activity
 
 bp = Blueprint("main", __name__)
 
@@ -9,14 +11,15 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @role_required(*ANY_USER)
 def home():
-    return render_template("main/home.html")
+    """This week's campaigns and figures, recent activity, and what needs attention."""
+    zone = current_app.config["TIMEZONE"]
+    return render_template("main/home.html", week=activity.this_week(current_user, zone),
+                           feed=activity.feed(current_user), attention=activity.attention(current_user))
 
 
 @bp.app_template_filter("datetime")
 def format_datetime(value, fmt="%Y-%m-%d %H:%M"):
     """A UTC datetime shown in the dashboard's time zone (config TIMEZONE)."""
     from zoneinfo import ZoneInfo
-
-    from flask import current_app
 
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)

@@ -1,0 +1,159 @@
+"""CSV exports, streamed: rows come from a server-side cursor a chunk at a time and leave as text,
+so a million rows never sit in memory. UTF-8 with a BOM first, so Excel shows Chinese correctly.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, select, type_coerce
+
+from ..extensions import db
+from ..models import Campaign, CardEvent, Delivery, DirectoryUser, SendBatch
+from . import people, queries
+from .labels import card_labels
+from .report import build
+
+BOM = "\ufeff"
+CHUNK = 2000
+KINDS = ("ledger", "events", "tallies")
+
+
+def stream(header: list[str], rows: Iterable[Iterable[list]]) -> Iterator[str]:
+    """The BOM and header, then one string per chunk of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield BOM + buffer.getvalue()
+    for chunk in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(chunk)
+        yield buffer.getvalue()
+
+
+def _chunks(statement):
+    """Rows of a Core select in chunks, through a server-side cursor (no ORM row objects)."""
+    result = db.session.connection().execution_options(yield_per=CHUNK).execute(statement)
+    yield from result.partitions(CHUNK)
+
+
+class Clock:
+    """Times in a campaign's zone as text. A minute's prefix is worked out once and reused (zone
+    offsets are whole minutes), so a million rows cost a dict lookup each, not a conversion."""
+
+    SECONDS = [f"{n:02d}" for n in range(60)]
+
+    def __init__(self, zone: str) -> None:
+        self.zone, self.minutes = ZoneInfo(zone or "UTC"), {}
+
+    def _prefix(self, key: int | str) -> str:
+        utc = (datetime.fromisoformat(key).replace(tzinfo=timezone.utc) if isinstance(key, str)
+               else datetime.fromtimestamp(key * 60, timezone.utc))
+        prefix = self.minutes[key] = utc.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:")
+        return prefix
+
+    def epoch(self, seconds: int) -> str:
+        """Unix seconds (WeCom's CreateTime)."""
+        minute = seconds // 60
+        return (self.minutes.get(minute) or self._prefix(minute)) + self.SECONDS[seconds % 60]
+
+    def __call__(self, value: int | str | datetime | None) -> str:
+        """Unix seconds, a datetime, or the text SQLite stores (2026-03-02 01:00:05.000000)."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return (self.minutes.get(value[:16]) or self._prefix(value[:16])) + value[17:19]
+        return self.epoch(int(value.timestamp()) if isinstance(value, datetime) else value)
+
+
+def _cached(function):
+    """function(raw JSON text) with its results kept: exports repeat the same few values."""
+    seen: dict = {}
+
+    def cached(raw):
+        if raw not in seen:
+            seen[raw] = function(json.loads(raw) if isinstance(raw, str) else raw)
+        return seen[raw]
+
+    return cached
+
+
+def ledger(campaign: Campaign) -> tuple[list[str], Iterator]:
+    """One row per recipient: who, delivery state and why, which call, when."""
+    local, names = Clock(campaign.timezone), people.department_names()
+    departments = _cached(lambda ids: " / ".join(names.get(d, str(d)) for d in ids or []))
+    header = ["userid", "name", "departments", "state", "detail", "batch", "sent_at"]
+    statement = (select(Delivery.userid, DirectoryUser.name, type_coerce(DirectoryUser.departments, Text),
+                        Delivery.state, Delivery.detail, SendBatch.number,
+                        type_coerce(Delivery.sent_at, Text))
+                 .outerjoin(DirectoryUser, DirectoryUser.userid == Delivery.userid)
+                 .outerjoin(SendBatch, SendBatch.id == Delivery.batch_id)
+                 .where(Delivery.campaign_id == campaign.id)
+                 .order_by(Delivery.userid))  # the unique index's order: no sort before the first row
+
+    def rows():
+        for chunk in _chunks(statement):
+            yield [(u, n or "", departments(d) if d else "", s, detail or "", b or "", local(at))
+                   for u, n, d, s, detail, b, at in chunk]
+
+    return header, rows()
+
+
+def events(campaign: Campaign) -> tuple[list[str], Iterator]:
+    """One row per event of the campaign and its reminders; without names when the campaign
+    reports aggregates only."""
+    local, labels = Clock(campaign.timezone).epoch, card_labels(campaign.card_version.template_card)
+    named = campaign.privacy != "aggregate"
+    answer = _cached(lambda selected: (labels.answer(selected or {}),
+                                       json.dumps(selected, ensure_ascii=False) if selected else ""))
+    header = ["event_id", "campaign_id", "time", *(["userid", "name"] if named else []), "event",
+              "event_key", "key_text", "answer", "selected"]
+    columns = (CardEvent.id, CardEvent.campaign_id, CardEvent.create_time, CardEvent.from_user,
+               DirectoryUser.name, CardEvent.event, CardEvent.event_key, type_coerce(CardEvent.selected, Text))
+    text = {**labels.buttons, **labels.menu}
+
+    def rows():  # the campaign, then each reminder, in the order the callbacks arrived (an index)
+        for campaign_id in queries.family_ids(campaign):
+            statement = (select(*columns).outerjoin(DirectoryUser, DirectoryUser.userid == CardEvent.from_user)
+                         .where(CardEvent.campaign_id == campaign_id)
+                         .order_by(CardEvent.received_at, CardEvent.id))
+            for chunk in _chunks(statement):
+                if named:
+                    yield [(i, c, local(t), u, n or "", e, k, text.get(k, ""), *answer(s))
+                           for i, c, t, u, n, e, k, s in chunk]
+                else:
+                    yield [(i, c, local(t), e, k, text.get(k, ""), *answer(s))
+                           for i, c, t, u, n, e, k, s in chunk]
+
+    return header, rows()
+
+
+def tallies(campaign: Campaign) -> tuple[list[str], Iterator]:
+    """The report's numbers: figures, then votes (latest answers), clicks and menu choices."""
+    report = build(campaign)  # the same numbers the page shows
+    api = report.api
+    header = ["section", "key", "text", "count", "percent"]
+    rows = [["figure", key, key.replace("_", " "), value, ""] for key, value in (
+        ("recipients", api["recipients"]), ("accepted", api["accepted"]),
+        ("invalid", len(api["invalid"])), ("unlicensed", len(api["unlicensed"])),
+        ("responders", api["responders"]), ("response_rate", api["response_rate"]),
+        ("median_seconds_to_answer", report.median_seconds if report.median_seconds is not None else ""))]
+    for section in report.questions:
+        rows.append([f"question {section.key}", "", section.title, section.total, ""])
+        rows += [[f"vote {section.key}", r.key, r.text, r.count, "" if r.percent is None else r.percent]
+                 for r in section.rows]
+    for section, name in ((report.clicks, "click"), (report.menu, "menu")):
+        if section:
+            rows += [[name, r.key, r.text, r.count, "" if r.percent is None else r.percent]
+                     for r in section.rows]
+    return header, iter([rows])
+
+
+def export(campaign: Campaign, kind: str) -> Iterator[str]:
+    header, rows = {"ledger": ledger, "events": events, "tallies": tallies}[kind](campaign)
+    return stream(header, rows)

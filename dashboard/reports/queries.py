@@ -1,0 +1,311 @@
+"""Read-only campaign aggregates, computed in SQL (GROUP BY), never by loading events.
+
+A few building blocks hold the rules, and every figure is built on them:
+
+* ``respondents(ids)``: one row per person who answered (a ``template_card_event``), with the
+  first and last CreateTime and how many answers they sent;
+* ``current_answers(ids)``: one row per person, question and chosen option of that person's
+  *latest* answer to the question (CreateTime, then id, decides), so a changed vote counts once,
+  as its last value, and a multi-select answer counts each option chosen;
+* ``response_delays(campaign, ids)``: seconds from each responder's delivery to their first answer;
+* ``first_answers`` (the timeline), ``has_answered``, ``responder_counts``, ``key_counts``.
+
+They are derived from card_event and event_selection here; they are the one place to change when
+a rollup kept by the callback replaces them (see bench/bench_reports.py, "rollup").
+
+A reminder is a campaign whose ``parent_id`` is set and that is not a test: its answers count in
+its parent's report, so the figures read the events of the campaign *family* (root + reminders).
+Test sends are separate campaigns (``is_test``) and never part of a family or a list.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, case, cast, exists, func, literal, select, true, union_all
+
+from ..extensions import db
+from ..models import Campaign, CardEvent, Delivery, EventSelection, utcnow
+from ..models.campaign import DELIVERY_STATES
+
+REPLY = "template_card_event"
+MENU = "template_card_menu_event"
+LIVE_FOR = timedelta(days=1)  # a sent campaign's report keeps refreshing this long
+
+
+# --- families and access -----------------------------------------------------------------------
+
+
+def is_reminder(campaign: Campaign) -> bool:
+    return campaign.parent_id is not None and not campaign.is_test
+
+
+def root(campaign: Campaign) -> Campaign:
+    """The campaign whose report this campaign's answers count in."""
+    return db.session.get(Campaign, campaign.parent_id) if is_reminder(campaign) else campaign
+
+
+def family_ids(campaign: Campaign) -> list[int]:
+    """The campaign and its reminders (never its test sends)."""
+    return [campaign.id, *db.session.scalars(
+        select(Campaign.id).where(Campaign.parent_id == campaign.id, Campaign.is_test.is_(False))
+        .order_by(Campaign.id))]
+
+
+def reminders(campaign: Campaign) -> list[Campaign]:
+    return db.session.scalars(select(Campaign).where(
+        Campaign.parent_id == campaign.id, Campaign.is_test.is_(False)).order_by(Campaign.id)).all()
+
+
+def visible_to(user):
+    """Managers (and admins) read every campaign's report; staff those they created."""
+    return true() if user.has_role("manager") else Campaign.created_by_id == user.id
+
+
+def can_read(user, campaign: Campaign) -> bool:
+    return user.has_role("manager") or campaign.created_by_id == user.id
+
+
+def reportable():
+    """Campaigns that have a report of their own: not test sends, not reminders."""
+    return Campaign.is_test.is_(False) & Campaign.parent_id.is_(None)
+
+
+def is_live(campaign: Campaign, now: datetime | None = None) -> bool:
+    """Sending, or finished less than a day ago: answers are still coming in."""
+    now = now or utcnow()
+    if campaign.status in ("sending", "paused"):
+        return True
+    return campaign.status in ("sent", "partially_sent") and bool(
+        campaign.finished_at and now - campaign.finished_at < LIVE_FOR)
+
+
+def report_list(user, page: int):
+    """Reportable campaigns the user may read, newest first (drafts have nothing to report)."""
+    query = (select(Campaign).where(reportable(), visible_to(user),
+                                    Campaign.status.not_in(("draft",)))
+             .order_by(Campaign.created_at.desc()))
+    return db.paginate(query, page=page, per_page=25, error_out=False)
+
+
+def ledger_counts(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{campaign id: {state: n}} for a page of campaigns."""
+    out: dict[int, dict[str, int]] = {cid: {} for cid in campaign_ids}
+    for cid, state, n in db.session.execute(
+            select(Delivery.campaign_id, Delivery.state, func.count())
+            .where(Delivery.campaign_id.in_(campaign_ids))
+            .group_by(Delivery.campaign_id, Delivery.state)):
+        out[cid][state] = n
+    return out
+
+
+# --- the building blocks -----------------------------------------------------------------------
+
+
+def respondents(ids: list[int], userids: list[str] | None = None):
+    """(userid, first_time, last_time, answers): one row per person who answered."""
+    query = (select(CardEvent.from_user.label("userid"),
+                    func.min(CardEvent.create_time).label("first_time"),
+                    func.max(CardEvent.create_time).label("last_time"),
+                    func.count().label("answers"))
+             .where(CardEvent.campaign_id.in_(ids), CardEvent.event == REPLY)
+             .group_by(CardEvent.from_user))
+    if userids is not None:
+        query = query.where(CardEvent.from_user.in_(userids))
+    return query
+
+
+def current_answers(ids: list[int], userids: list[str] | None = None):
+    """(userid, question_key, option_id, create_time, first_option): the options of each person's
+    latest answer to each question. RANK, not ROW_NUMBER, keeps every option of that one event;
+    first_option marks one row per person and question, so people per question are a SUM."""
+    latest_first = (CardEvent.create_time.desc(), CardEvent.id.desc())
+    person_question = (CardEvent.from_user, EventSelection.question_key)
+    ranked = (select(CardEvent.from_user.label("userid"), EventSelection.question_key,
+                     EventSelection.option_id, CardEvent.create_time,
+                     func.rank().over(partition_by=person_question, order_by=latest_first).label("rank"),
+                     func.row_number().over(partition_by=person_question,
+                                            order_by=(*latest_first, EventSelection.option_id)).label("nth"))
+              .join(CardEvent, CardEvent.id == EventSelection.event_id)
+              .where(EventSelection.campaign_id.in_(ids), CardEvent.event == REPLY))
+    if userids is not None:
+        ranked = ranked.where(CardEvent.campaign_id.in_(ids), CardEvent.from_user.in_(userids))
+    ranked = ranked.subquery("ranked")
+    return select(ranked.c.userid, ranked.c.question_key, ranked.c.option_id, ranked.c.create_time,
+                  (ranked.c.nth == 1).label("first_option")).where(ranked.c.rank == 1)
+
+
+def response_delays(campaign: Campaign, ids: list[int]):
+    """(delay,): seconds from each responder's delivery (in the root's ledger) to their first answer."""
+    people = respondents(ids).subquery("responder_rows")
+    return (select((people.c.first_time - epoch(Delivery.sent_at)).label("delay"))
+            .select_from(people)
+            .join(Delivery, (Delivery.campaign_id == campaign.id) & (Delivery.userid == people.c.userid))
+            .where(Delivery.sent_at.is_not(None)))
+
+
+def epoch(column):
+    """A stored UTC datetime as Unix seconds, in the database's own dialect."""
+    if db.engine.dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.extract("epoch", column), Integer)
+
+
+def first_answers(ids: list[int], origin: int, seconds: int, buckets: int) -> dict[int, int]:
+    """{bucket: people whose first answer falls in it}, buckets of ``seconds`` from ``origin``
+    (Unix time); anything earlier counts in bucket 0. ``buckets`` is how many there are by now."""
+    people = respondents(ids).subquery("responder_rows")
+    since = case((people.c.first_time < origin, 0), else_=people.c.first_time - origin)
+    bucket = (since // seconds).label("bucket")
+    return dict(db.session.execute(select(bucket, func.count()).group_by(bucket)).all())
+
+
+def has_answered(ids: list[int], userid):
+    """A condition: the person (a userid column) has answered the campaign family."""
+    return exists().where(CardEvent.campaign_id.in_(ids), CardEvent.from_user == userid,
+                          CardEvent.event == REPLY)
+
+
+def answered_among(campaign: Campaign, userids: list[str]) -> set[str]:
+    """Which of these people have answered the campaign (or its parent, for a reminder) by now:
+    for the sender to leave them out of a reminder batch at the moment it goes out."""
+    report_on = root(campaign)
+    ids, found = family_ids(report_on), set()
+    for start in range(0, len(userids), 500):
+        people = respondents(ids, userids[start:start + 500]).subquery("responder_rows")
+        found.update(db.session.scalars(select(people.c.userid)))
+    return found
+
+
+def events_page(campaign: Campaign, page: int, per_page: int):
+    """The events of a campaign and its reminders, oldest first, a page at a time (JSON API)."""
+    query = (select(CardEvent).where(CardEvent.campaign_id.in_(family_ids(campaign)))
+             .order_by(CardEvent.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=per_page)
+
+
+def responder_counts(roots: list[int]) -> dict[int, int]:
+    """{campaign id: people who answered it or one of its reminders}, for a list of campaigns."""
+    if not roots:
+        return {}
+    family = func.coalesce(Campaign.parent_id, Campaign.id)
+    return dict(db.session.execute(
+        select(family, func.count(CardEvent.from_user.distinct()))
+        .join(Campaign, Campaign.id == CardEvent.campaign_id)
+        .where(Campaign.is_test.is_(False), family.in_(roots), CardEvent.event == REPLY)
+        .group_by(family)).all())
+
+
+def key_counts(ids: list[int]) -> dict[str, dict[str, int]]:
+    """{REPLY: clicks per button key, MENU: choices per menu key}, every event counted."""
+    out: dict[str, dict[str, int]] = {REPLY: {}, MENU: {}}
+    for event, key, n in db.session.execute(
+            select(CardEvent.event, CardEvent.event_key, func.count())
+            .where(CardEvent.campaign_id.in_(ids), CardEvent.event.in_((REPLY, MENU)))
+            .group_by(CardEvent.event, CardEvent.event_key).order_by(CardEvent.event_key)):
+        out[event][key] = n
+    return out
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def ledger(campaign: Campaign) -> dict:
+    """Recipients by delivery state, and the ids WeCom reported invalid or unlicensed."""
+    counts = union_all(*(  # one index range count per state: twice as fast as GROUP BY
+        select(literal(state), func.count()).where(Delivery.campaign_id == campaign.id,
+                                                   Delivery.state == state)
+        for state in DELIVERY_STATES))
+    states = {state: n for state, n in db.session.execute(counts) if n}
+    lists: dict[str, list[str]] = {"invalid": [], "unlicensed": []}
+    for state, userid in db.session.execute(select(Delivery.state, Delivery.userid).where(
+            Delivery.campaign_id == campaign.id, Delivery.state.in_(tuple(lists)))):
+        lists[state].append(userid)
+    for userids in lists.values():
+        userids.sort()  # a few ids, sorted here: ORDER BY would make SQLite walk the whole ledger
+    return {"recipients": sum(states.values()), "states": states, **lists}
+
+
+def response_times(campaign: Campaign, ids: list[int]) -> dict:
+    """Responders, people who answered more than once, and the median seconds from a person's
+    delivery to their first answer (the middle one, or the mean of the middle two)."""
+    people = respondents(ids).subquery("responder_rows")
+    responders, changed = db.session.execute(
+        select(func.count(), func.count().filter(people.c.answers > 1))).one()
+    delays = response_delays(campaign, ids).subquery("delays")
+    count = db.session.scalar(select(func.count()).select_from(delays))
+    middle = (select(delays.c.delay).order_by(delays.c.delay)
+              .limit(2 - count % 2).offset((count - 1) // 2).subquery("middle"))
+    median = db.session.scalar(select(func.avg(middle.c.delay))) if count else None
+    return {"responders": responders, "changed": changed,
+            "median_seconds": None if median is None else round(median)}
+
+
+def votes(ids: list[int]) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """({question: {option: n}}, {question: people who answered it}), latest answers only."""
+    latest = current_answers(ids).subquery("latest")
+    tallies: dict[str, dict[str, int]] = {}
+    answered: dict[str, int] = {}
+    for question, option, n, people in db.session.execute(
+            select(latest.c.question_key, latest.c.option_id, func.count(),
+                   func.count().filter(latest.c.first_option))
+            .group_by(latest.c.question_key, latest.c.option_id)):
+        tallies.setdefault(question, {})[option] = n
+        answered[question] = answered.get(question, 0) + people
+    return tallies, answered
+
+
+BUCKETS = (  # (campaign age up to, bucket): at most about 30 points on the chart
+    (timedelta(hours=6), timedelta(minutes=15)), (timedelta(days=1), timedelta(hours=1)),
+    (timedelta(days=3), timedelta(hours=3)), (timedelta(days=30), timedelta(days=1)),
+    (timedelta(days=210), timedelta(days=7)))
+
+
+def bucket_size(span: timedelta) -> timedelta:
+    return next((size for limit, size in BUCKETS if span <= limit), timedelta(days=30))
+
+
+def timeline(campaign: Campaign, ids: list[int], now: datetime | None = None) -> list[dict]:
+    """New and total responders per time bucket (in the campaign's zone) since it started."""
+    now = now or utcnow()
+    start = (campaign.started_at or campaign.created_at).astimezone(ZoneInfo(campaign.timezone))
+    size = bucket_size(now - start)
+    seconds = int(size.total_seconds())
+    origin = start.replace(second=0, microsecond=0, minute=start.minute // 15 * 15)
+    if size >= timedelta(hours=1):
+        origin = origin.replace(minute=0)
+    if size >= timedelta(days=1):
+        origin = origin.replace(hour=0)
+    first = int(origin.timestamp())
+    counts = first_answers(ids, first, seconds, int(now.timestamp() - first) // seconds + 1)
+    last = max([int(now.timestamp() - first) // seconds, *counts])
+    fmt = "%m-%d" if size >= timedelta(days=1) else "%m-%d %H:%M"
+    rows, total = [], 0
+    for index in range(last + 1):
+        total += counts.get(index, 0)
+        label = (origin + index * size).strftime(fmt)
+        rows.append({"label": label, "new": counts.get(index, 0), "total": total})
+    return rows
+
+
+def campaign_report(campaign: Campaign) -> dict:
+    """The report in the JSON API's shape; answers to reminders count, test sends never do."""
+    campaign = root(campaign)
+    return report_figures(campaign, family_ids(campaign))["api"]
+
+
+def report_figures(campaign: Campaign, ids: list[int]) -> dict:
+    """Everything the report page counts: the API shape, states, per-question totals, times."""
+    counts = ledger(campaign)
+    times = response_times(campaign, ids)
+    tallies, answered = votes(ids)
+    keys = key_counts(ids)
+    accepted = counts["states"].get("accepted", 0)
+    api = {
+        "recipients": counts["recipients"], "accepted": accepted,
+        "invalid": counts["invalid"], "unlicensed": counts["unlicensed"],
+        "responders": times["responders"],
+        "response_rate": round(times["responders"] / accepted, 4) if accepted else 0.0,
+        "clicks": keys[REPLY], "votes": tallies, "menu": keys[MENU],
+    }
+    return {"api": api, "states": counts["states"], "answered": answered, **times}

@@ -1,0 +1,94 @@
+"""The campaign report as the page shows it: figures, labelled tallies with their charts.
+
+queries.py counts keys and ids; this module puts the card's words on them and lays out the
+charts, so the templates only display.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..models import Campaign
+from . import charts, queries
+from .labels import CardLabels, card_labels
+
+
+@dataclass
+class Row:
+    key: str
+    text: str
+    count: int
+    percent: float | None
+    leading: bool = False  # the most chosen (several when tied)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rows: list[Row]
+    total: int  # people who answered the question, or events for clicks and menu
+    chart: charts.BarChart
+    tie: bool = False
+    note: str = ""
+
+
+@dataclass
+class Report:
+    campaign: Campaign
+    api: dict
+    states: dict
+    median_seconds: int | None
+    changed: int
+    questions: list[Section]
+    clicks: Section | None
+    menu: Section | None
+    timeline: list[dict]
+    timeline_chart: charts.LineChart
+    reminders: list[Campaign] = field(default_factory=list)
+
+
+def _section(key: str, title: str, counts: dict[str, int], names: dict[str, str], total: int,
+             note: str = "") -> Section:
+    """Every option the card offers (zeros too), then any key the card does not name."""
+    keys = list(names) + sorted(k for k in counts if k not in names)
+    top = max(counts.values(), default=0)
+    rows = [Row(k, names.get(k, k), counts.get(k, 0),
+                round(100 * counts.get(k, 0) / total, 1) if total else None,
+                leading=bool(top) and counts.get(k, 0) == top) for k in keys]
+    chart = charts.bar_chart([(row.text, row.count, row.percent, row.leading) for row in rows])
+    return Section(key, title, rows, total, chart, tie=sum(r.leading for r in rows) > 1, note=note)
+
+
+def question_sections(labels: CardLabels, votes: dict, answered: dict) -> list[Section]:
+    keys = list(labels.questions) + sorted(k for k in votes if k not in labels.questions)
+    sections = []
+    for key in keys:
+        question = labels.questions.get(key)
+        multiple = question.multiple if question else False
+        note = "Several options may be chosen, so the percentages add up to more than 100." if multiple else ""
+        sections.append(_section(key, labels.question(key), votes.get(key, {}),
+                                 question.options if question else {}, answered.get(key, 0), note))
+    return sections
+
+
+def build(campaign: Campaign) -> Report:
+    """The report of a campaign (a root: reminders' answers included)."""
+    ids = queries.family_ids(campaign)
+    figures = queries.report_figures(campaign, ids)
+    api = figures["api"]
+    labels = card_labels(campaign.card_version.template_card if campaign.card_version else None)
+    clicks = api["clicks"]
+    menu = api["menu"]
+    timeline = queries.timeline(campaign, ids)
+    return Report(
+        campaign=campaign, api=api, states=figures["states"],
+        median_seconds=figures["median_seconds"], changed=figures["changed"],
+        questions=question_sections(labels, api["votes"], figures["answered"]),
+        clicks=_section("clicks", "Clicks per button", clicks, labels.buttons, sum(clicks.values()))
+        if clicks or labels.buttons else None,
+        menu=_section("menu", "Menu choices", menu, labels.menu, sum(menu.values()))
+        if menu or labels.menu else None,
+        timeline=timeline,
+        timeline_chart=charts.line_chart([(row["label"], row["total"]) for row in timeline]),
+        reminders=queries.reminders(campaign),
+    )

@@ -1,0 +1,49 @@
+"""Reminders: send the card again, only to the people who have not answered yet.
+
+The follow-up is an ordinary campaign (parent_id = the campaign) built and sent through the
+campaigns service, so it gets the same checks, ledger, limits and audit rows. Its recipients are
+worked out in the same transaction that plans its batches, so whoever answered before the click
+is left out. Answers to the reminder count in the parent's report (queries.family_ids).
+"""
+from __future__ import annotations
+
+import logging
+
+from ..campaigns import service as campaigns
+from ..campaigns.queries import label
+from ..models import Campaign, CardVersion, audit
+from . import people, queries
+
+log = logging.getLogger(__name__)
+
+REMINDABLE = ("sent", "partially_sent")
+
+
+def remind_non_responders(campaign: Campaign, actor=None,
+                          card_version: CardVersion | None = None) -> Campaign:
+    """Create and send a follow-up campaign to the recipients of campaign who have not answered.
+
+    The caller commits, then queues delivery (``tasks.deliver(reminder.id)``).
+    :raises CampaignError: not sent yet, a test send, or nobody left to remind.
+    """
+    parent = queries.root(campaign)
+    if parent.is_test:
+        raise campaigns.CampaignError("Test sends have no reminders.")
+    if parent.status not in REMINDABLE:
+        raise campaigns.CampaignError(
+            f"Reminders go out once the campaign has been sent; it is {label(parent.status)}.")
+    userids = people.non_responder_userids(parent, queries.family_ids(parent))
+    if not userids:
+        raise campaigns.CampaignError("Everyone who received the card has answered: nobody to remind.")
+    number = len(queries.reminders(parent)) + 1
+    reminder = campaigns.create_campaign(
+        name=f"Reminder {number}: {parent.name}"[:120], card_version=card_version or parent.card_version,
+        notes=f"Sent to the {len(userids)} recipients of campaign {parent.id} who had not answered.",
+        recipients={"users": userids}, options={**(parent.options or {}), "remind_of": parent.id},
+        timezone=parent.timezone, actor=actor)
+    reminder.parent_id, reminder.privacy = parent.id, parent.privacy
+    campaigns.send(reminder, actor=actor)
+    audit("campaign_reminded", parent, actor=actor, reminder=reminder.id, recipients=len(userids))
+    log.info("campaign %s: reminder %s to %d non-responders by %s", parent.id, reminder.id,
+             len(userids), getattr(actor, "username", actor) or "system")
+    return reminder
