@@ -316,3 +316,17 @@ def test_queue_url_choices(tmp_path, monkeypatch):
 def test_worker_command_is_registered(runner):
     result = runner.invoke(args=["worker", "--help"])
     assert result.exit_code == 0 and "campaign delivery" in result.output
+
+
+def test_privacy_is_chosen_on_the_campaign_form(app, client, login):
+    login("staff")
+    with app.app_context():
+        version_id = card_version().id
+    page = client.get("/campaigns/new").get_data(as_text=True)
+    assert 'name="privacy"' in page and "Aggregates only" in page
+    response = client.post("/campaigns/new", data={
+        "name": "Secret ballot", "card_version": version_id, "when": "now", "timezone": "Asia/Shanghai",
+        "duplicate_check_interval": 1800, "enable_duplicate_check": "y", "privacy": "aggregate"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(Campaign).filter_by(name="Secret ballot")).privacy == "aggregate"

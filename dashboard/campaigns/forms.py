@@ -54,6 +54,9 @@ class CampaignForm(FlaskForm):
         "Duplicate-check interval, seconds", default=1800,
         validators=[DataRequired(), NumberRange(1, 14400, "Between 1 and 14400 seconds (4 hours).")])
     enable_id_trans = BooleanField("ID translation (third-party apps only)")
+    privacy = RadioField("Answers in reports", default="named", choices=[
+        SelectChoice("named", "Named: managers see who answered what"),
+        SelectChoice("aggregate", "Aggregates only: counts, never names")])
     when = RadioField("When", default="now", choices=[
         SelectChoice("now", "As soon as I confirm on the check page"),
         SelectChoice("later", "At a time I choose")])
@@ -82,7 +85,7 @@ class CampaignForm(FlaskForm):
             "send_at": local.replace(tzinfo=None) if local else None,
             "enable_duplicate_check": options.get("enable_duplicate_check", True),
             "duplicate_check_interval": options.get("duplicate_check_interval", 1800),
-            "enable_id_trans": options.get("enable_id_trans", False)})
+            "enable_id_trans": options.get("enable_id_trans", False), "privacy": campaign.privacy})
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():
@@ -107,7 +110,7 @@ class CampaignForm(FlaskForm):
         return {
             "name": self.name.data.strip(), "notes": (self.notes.data or "").strip(),
             "card_version": db.session.get(CardVersion, self.card_version.data),
-            "timezone": self.timezone.data, "send_at": self.send_at_utc(),
+            "timezone": self.timezone.data, "send_at": self.send_at_utc(), "privacy": self.privacy.data,
             "options": {"enable_duplicate_check": self.enable_duplicate_check.data,
                         "duplicate_check_interval": self.duplicate_check_interval.data,
                         "enable_id_trans": self.enable_id_trans.data},

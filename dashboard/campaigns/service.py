@@ -25,7 +25,9 @@ from .recipients import expand, normalize
 log = logging.getLogger(__name__)
 
 MAX_TEST_RECIPIENTS = 50
-FIELDS = ("name", "notes", "card_version", "recipients", "options", "timezone", "send_at")
+FIELDS = ("name", "notes", "card_version", "recipients", "options", "timezone", "send_at", "privacy")
+
+PRIVACY = ("named", "aggregate")  # chosen before sending: reports show names, or counts only
 
 
 class CampaignError(ValueError):
@@ -57,11 +59,14 @@ def default_options() -> dict:
 def create_campaign(*, name: str, card_version: CardVersion, notes: str = "",
                     recipients: dict | None = None, options: dict | None = None,
                     timezone: str | None = None, send_at: datetime | None = None,
-                    actor=None) -> Campaign:
+                    privacy: str = "named", actor=None) -> Campaign:
     timezone = timezone or current_app.config["TIMEZONE"]
     ZoneInfo(timezone)  # raises for an unknown zone
+    if privacy not in PRIVACY:
+        raise ValueError(f"privacy must be one of {PRIVACY}")
     campaign = Campaign(name=name, notes=notes, card_version=card_version, timezone=timezone,
                         recipients=normalize(recipients), send_at=send_at, created_by=_user(actor),
+                        privacy=privacy,
                         options={**default_options(), **(options or {})})
     db.session.add(campaign)
     db.session.flush()
