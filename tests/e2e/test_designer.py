@@ -50,7 +50,7 @@ def test_build_a_vote_card_with_three_options(page, live_server):
     expect(error_at(page, "checkbox.option_list[2].text")).to_have_count(0)
     expect(page.locator("#problems")).to_contain_text("No problems")
     expect(pane).to_contain_text('"text": "Hotpot"')
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Saved “Lunch vote”")
     page.reload()
     expect(field(page, "checkbox.option_list[2].text")).to_have_value("Hotpot")
