@@ -233,7 +233,7 @@ class FakeWeCom:
             if token is None:
                 token = f"fake-token-{next(self._serial):06d}-{'x' * 32}"
                 self._tokens[token] = now + self.token_ttl
-            left = int(self._tokens[token] - now)
+            left = round(self._tokens[token] - now)  # whole seconds, as WeCom gives them
         return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": left}
 
     def _send(self, query: dict, body) -> dict:
