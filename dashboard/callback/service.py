@@ -224,7 +224,11 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
         rows.rollback(conn)
         if conn.execute(_KNOWN, {"key": event.dedupe_key}).first() is None:
             raise  # not a duplicate: some other constraint failed, a bug to see
-        journal.write(call.log("duplicate", 200, event=event))
+        # On this connection: checking out a second one while holding the first can exhaust the
+        # pool when many duplicates arrive at once, and every request then waits for the others.
+        with rows.writer_turn(conn):
+            journal.add(conn, call.log("duplicate", 200, event=event))
+            rows.commit(conn)
 
 
 def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:
