@@ -118,3 +118,36 @@ def test_the_sender_can_ask_who_answered_since_the_reminder_was_planned(app, pol
         make_event(db.session.get(Campaign, poll), "u6", 8000, selected={"q_lunch": ["b"]})
         db.session.commit()
         assert queries.answered_among(reminder, ["u5", "u6", "u1"]) == {"u6", "u1"}
+
+
+def test_whoever_answers_after_the_click_is_left_out_when_the_batch_goes_out(app, poll):
+    from dashboard.campaigns import delivery
+
+    with app.test_request_context():
+        parent = db.session.get(Campaign, poll)
+        reminder = service.remind_non_responders(parent, staff())
+        db.session.commit()
+        make_event(parent, "u5", 9000, selected={"q_lunch": ["b"]})  # answers before the send
+        db.session.commit()
+        (batch,) = reminder.batches
+        assert delivery.prepare(reminder, batch) is True
+        assert batch.request["touser"] == "u6"
+        states = dict(db.session.execute(db.select(Delivery.userid, Delivery.state)
+                                         .filter_by(campaign_id=reminder.id)).all())
+        assert states == {"u5": "cancelled", "u6": "pending"}
+
+
+def test_a_reminder_batch_whose_people_all_answered_is_not_sent(app, poll):
+    from dashboard.campaigns import delivery
+
+    with app.test_request_context():
+        parent = db.session.get(Campaign, poll)
+        reminder = service.remind_non_responders(parent, staff())
+        db.session.commit()
+        for user in ("u5", "u6"):
+            make_event(parent, user, 9000, selected={"q_lunch": ["a"]})
+        db.session.commit()
+        (batch,) = reminder.batches
+        assert delivery.prepare(reminder, batch) is False
+        assert batch.status == "cancelled" and batch.attempts == 0
+        assert delivery.settle(reminder) is None and reminder.status == "sent"

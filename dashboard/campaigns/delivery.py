@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Campaign, Delivery, ResponseCode, SendBatch, audit, utcnow
 from ..wecom.client import SendResult
 from ..wecom.errors import ApiError, RetryableError
-from . import leases, limits
+from . import leases, limits, plan
 from .plan import set_ledger
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,13 @@ def _next_due(campaign_id: int, in_flight: list[int]) -> SendBatch | None:
 
 
 def prepare(campaign: Campaign, batch: SendBatch) -> bool:
-    """Give up on an unknown outcome, make the batch wait, or claim it for a call (committed)."""
+    """Drop a reminder's new responders, give up on an unknown outcome, make the batch wait, or
+    claim it for a call (committed)."""
     now = utcnow()
     claimed = False
-    if (why := _unsafe_to_repeat(campaign, batch, now)) is not None:
+    if not _leave_out_who_answered(campaign, batch):
+        log.info("campaign %s batch %s: everyone in it answered meanwhile", campaign.id, batch.number)
+    elif (why := _unsafe_to_repeat(campaign, batch, now)) is not None:
         _finish(batch, "unknown", "failed", UNKNOWN.format(why=why))
     elif batch.status == "pending" and (wait_for := _member_wait(batch, now)):
         batch.not_before, batch.wait_reason = wait_for.until, wait_for.reason
@@ -124,6 +127,28 @@ def outcome(campaign: Campaign, batch: SendBatch, call: Future) -> None:
     else:
         record(batch, result)
     db.session.commit()
+
+
+def _leave_out_who_answered(campaign: Campaign, batch: SendBatch) -> bool:
+    """A reminder's first attempt leaves out whoever answered since it was planned; False when
+    nobody in the batch is left (the batch is then done, its ledger rows cancelled)."""
+    if batch.attempts or not (campaign.options or {}).get("remind_of"):
+        return True
+    from ..reports.queries import answered_among  # reports build on campaigns, not the reverse
+
+    pending = db.session.scalars(db.select(Delivery.userid).filter_by(
+        batch_id=batch.id, state="pending")).all()
+    answered = answered_among(campaign, pending)
+    if not answered:
+        return True
+    set_ledger(campaign.id, Delivery.batch_id == batch.id, Delivery.userid.in_(answered),
+               state="cancelled", detail="Not sent: answered before the reminder went out.")
+    left = [userid for userid in pending if userid not in answered]
+    if not left:
+        batch.status, batch.finished_at = "cancelled", utcnow()
+        return False
+    batch.request = plan.body(campaign, batch.number, left)
+    return True
 
 
 def _unsafe_to_repeat(campaign: Campaign, batch: SendBatch, now: datetime) -> str | None:

@@ -55,7 +55,7 @@ def add_batches(campaign: Campaign, userids: list[str], *, everyone: bool = Fals
     return batches
 
 
-def set_ledger(campaign_id: int, where, **values) -> None:
-    """Update the ledger rows of a campaign that match where."""
-    db.session.execute(db.update(Delivery).where(Delivery.campaign_id == campaign_id, where)
+def set_ledger(campaign_id: int, *where, **values) -> None:
+    """Update the ledger rows of a campaign that match every condition in where."""
+    db.session.execute(db.update(Delivery).where(Delivery.campaign_id == campaign_id, *where)
                        .values(**values))

@@ -3,7 +3,7 @@
 The follow-up is an ordinary campaign (parent_id = the campaign) built and sent through the
 campaigns service, so it gets the same checks, ledger, limits and audit rows. Its recipients are
 worked out in the same transaction that plans its batches, so whoever answered before the click
-is left out. Answers to the reminder count in the parent's report (queries.family_ids).
+is left out, and again by the sender as each batch goes out (campaigns.delivery.prepare). Answers to the reminder count in the parent's report (queries.family_ids).
 """
 from __future__ import annotations
 
