@@ -32,6 +32,11 @@ class Defaults:
     API_RATE_LIMIT = 120  # requests per token and window; 0 turns the limit off
     API_RATE_WINDOW = 60  # seconds
     API_MAX_BODY = 1024 * 1024  # bytes
+    LOGIN_WINDOW = 900  # seconds over which failed logins count
+    LOGIN_SLOW_AFTER = 3  # failures of one account before each attempt waits LOGIN_SLOW_SECONDS
+    LOGIN_SLOW_SECONDS = 1.0
+    LOGIN_REFUSE_AFTER = 10  # failures of one account before attempts are refused for the window
+    LOGIN_IP_REFUSE_AFTER = 30  # failures from one address before it is refused for the window
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.

@@ -1,8 +1,11 @@
+import time
+
 import pytest
 
+from dashboard.auth.service import create_user
 from dashboard.extensions import db
 from dashboard.models import AuditLog, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_app
 
 GENERIC = "Wrong username or password."
 
@@ -88,3 +91,35 @@ def test_last_admin_cannot_be_demoted(client, login, app):
     assert "last active admin" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, admin_id).role == "admin"
+
+
+def test_repeated_failures_slow_then_refuse_with_the_same_message(tmp_path):
+    app = make_app(tmp_path, LOGIN_SLOW_AFTER=2, LOGIN_REFUSE_AFTER=3, LOGIN_SLOW_SECONDS=0.3)
+    with app.app_context():
+        create_user("staff", "staff", PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+
+    def attempt(password):
+        response = client.post("/login", data={"username": "staff", "password": password})
+        return response.status_code, GENERIC in response.get_data(as_text=True)
+
+    assert [attempt("wrong-1"), attempt("wrong-2")] == [(200, True)] * 2
+    started = time.monotonic()
+    assert attempt("wrong-3") == (200, True)
+    assert time.monotonic() - started >= 0.3  # the third try was slowed
+    assert attempt(PASSWORD) == (200, True)  # refused for a while, even with the right password
+    assert audit_actions(app).count("login_refused") == 1
+
+
+def test_many_failures_from_one_address_refuse_it(tmp_path):
+    app = make_app(tmp_path, LOGIN_IP_REFUSE_AFTER=3)
+    with app.app_context():
+        create_user("staff", "staff", PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    for name in ("a", "b", "c"):
+        client.post("/login", data={"username": name, "password": "x"})
+    response = client.post("/login", data={"username": "staff", "password": PASSWORD})
+    assert GENERIC in response.get_data(as_text=True)
+    assert "login_refused" in audit_actions(app)

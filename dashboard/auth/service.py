@@ -1,4 +1,5 @@
 """Authentication and user management, with audit rows; callers commit."""
+import time
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -7,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import User, audit, utcnow
+from .throttle import verdict
 
 
 @cache
@@ -16,7 +18,16 @@ def _dummy_hash(method: str) -> str:
 
 
 def authenticate(username: str, password: str, *, source: str = "") -> User | None:
-    """The active user with these credentials, or None; writes a login audit row either way."""
+    """The active user with these credentials, or None; writes a login audit row either way.
+
+    After repeated failures for the account the answer is slowed, and past the limits (per
+    account or per address) refused for a while without checking the password."""
+    throttle = verdict(username, source)
+    if throttle == "refuse":
+        audit("login_refused", actor=username[:64] or "anonymous", username=username[:64], source=source)
+        return None
+    if throttle == "slow":
+        time.sleep(current_app.config["LOGIN_SLOW_SECONDS"])
     user = db.session.scalar(db.select(User).filter_by(username=username))
     if user is None:
         check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
