@@ -1,12 +1,13 @@
 """Plain factories for the campaign tests: an app wired to a FakeWeCom, cards, campaigns."""
 import time
+from contextlib import contextmanager
 
 from dashboard import tasks
 from dashboard.auth import service as auth_service
 from dashboard.campaigns import service
 from dashboard.extensions import db
 from dashboard.models import Campaign, Card, CardVersion
-from tests.conftest import make_app
+from tests.conftest import PASSWORD, make_app
 
 BUTTON_CARD = {
     "card_type": "button_interaction",
@@ -34,9 +35,20 @@ def wired_app(tmp_path, fake, *, users=True, **overrides):
     if users:
         with app.app_context():
             for role in ("admin", "staff", "manager"):
-                auth_service.create_user(role, role, "correct-horse-battery", actor="test")
+                auth_service.create_user(role, role, PASSWORD, actor="test")
             db.session.commit()
     return app
+
+
+@contextmanager
+def wired(tmp_path, fake, **kwargs):
+    """wired_app for a fixture: yields the app, then closes its database connections."""
+    app = wired_app(tmp_path, fake, **kwargs)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def card_version(template_card=None, name="RSVP") -> CardVersion:

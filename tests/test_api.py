@@ -8,7 +8,7 @@ from dashboard.api import service as token_service
 from dashboard.campaigns import delivery
 from dashboard.extensions import db
 from dashboard.models import AuditLog, Campaign, CardEvent, EventSelection, User, utcnow
-from tests.campaign_factories import BUTTON_CARD, wired_app
+from tests.campaign_factories import BUTTON_CARD, wired
 from tests.fake_wecom import FakeWeCom
 
 VOTE = {"card_type": "vote_interaction", "main_title": {"title": "Lunch?"},
@@ -28,10 +28,8 @@ def fake():
 
 @pytest.fixture
 def app(tmp_path, fake):
-    app = wired_app(tmp_path, fake)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with wired(tmp_path, fake) as app:
+        yield app
 
 
 def issue_token(app, username: str) -> str:

@@ -14,7 +14,7 @@ from dashboard.models import (Audience, AuditLog, Campaign, Delivery, DirectoryU
 from dashboard.tasks import make_huey
 from dashboard.wecom.client import build_send_body
 from tests.campaign_factories import (BUTTON_CARD, card_version, make_campaign, userids,
-                                      wired_app)
+                                      wired, wired_app)
 from tests.conftest import PASSWORD
 from tests.fake_wecom import FakeWeCom
 
@@ -27,10 +27,8 @@ def fake():
 
 @pytest.fixture
 def app(tmp_path, fake):
-    app = wired_app(tmp_path, fake)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with wired(tmp_path, fake) as app:
+        yield app
 
 
 @pytest.fixture

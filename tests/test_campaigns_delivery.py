@@ -16,7 +16,7 @@ from dashboard.extensions import db
 from dashboard.models import Campaign, Delivery, SendBatch, utcnow
 from dashboard.wecom.client import encode_body
 from tests.campaign_factories import (card_version, make_campaign, send_now, status_of, userids, wait_until,
-                                      wecom_config, wired_app)
+                                      wecom_config, wired, wired_app)
 from tests.fake_wecom import FakeWeCom
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +31,8 @@ def fake():
 
 @pytest.fixture
 def app(tmp_path, fake):
-    app = wired_app(tmp_path, fake)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with wired(tmp_path, fake) as app:
+        yield app
 
 
 @pytest.fixture
