@@ -241,131 +241,47 @@ def _events(conn, rng, campaign_id: int, kind: str, clicks: list) -> None:
                      " VALUES (?, ?, ?, ?)", selections)
 
 
-# --- the rollup the report asks the callback to keep (prototype) -------------------------------
-# Two tables, filled here from the events as a backfill migration would, then swapped in for the
-# three building blocks of dashboard/reports/queries.py. See the report's request to the lead.
-
-ROLLUP_DDL = (
-    "CREATE TABLE respondent (id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL,"
-    " userid VARCHAR(64) NOT NULL, first_time BIGINT NOT NULL, last_time BIGINT NOT NULL,"
-    " answers INTEGER NOT NULL, response_seconds INTEGER,"
-    " UNIQUE (campaign_id, userid))",
-    "CREATE INDEX ix_respondent_first ON respondent (campaign_id, first_time)",
-    "CREATE INDEX ix_respondent_seconds ON respondent (campaign_id, response_seconds)",
-    "CREATE INDEX ix_respondent_answers ON respondent (campaign_id, answers)",
-    "CREATE TABLE current_answer (id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL,"
-    " userid VARCHAR(64) NOT NULL, question_key VARCHAR(1024) NOT NULL,"
-    " option_id VARCHAR(128) NOT NULL, first_option BOOLEAN NOT NULL, event_id INTEGER NOT NULL,"
-    " create_time BIGINT NOT NULL)",
-    "CREATE INDEX ix_current_answer_tally ON current_answer"
-    " (campaign_id, question_key, option_id, first_option, userid)",
-    "CREATE INDEX ix_current_answer_user ON current_answer (campaign_id, userid, question_key)",
-    "CREATE TABLE event_count (id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL,"
-    " event VARCHAR(64) NOT NULL, event_key VARCHAR(1024) NOT NULL, n INTEGER NOT NULL,"
-    " UNIQUE (campaign_id, event, event_key))",
-)
-REPORT_CAMPAIGN = "CASE WHEN c.parent_id IS NOT NULL AND NOT c.is_test THEN c.parent_id ELSE c.id END"
-ROLLUP_BACKFILL = (
-    "INSERT INTO respondent (campaign_id, userid, first_time, last_time, answers)"
-    f" SELECT {REPORT_CAMPAIGN}, e.from_user, min(e.create_time), max(e.create_time), count(*)"
-    " FROM card_event e JOIN campaign c ON c.id = e.campaign_id"
-    " WHERE e.event = 'template_card_event' GROUP BY 1, 2",
-    "UPDATE respondent SET response_seconds = first_time - (SELECT CAST(strftime('%s', d.sent_at)"
-    " AS INTEGER) FROM delivery d WHERE d.campaign_id = respondent.campaign_id"
-    " AND d.userid = respondent.userid)",
-    "INSERT INTO current_answer (campaign_id, userid, question_key, option_id, first_option,"
-    " event_id, create_time) SELECT report, userid, question_key, option_id, nth = 1, event_id,"
-    " create_time FROM (SELECT report, userid, question_key, option_id, event_id, create_time,"
-    " RANK() OVER (PARTITION BY report, userid, question_key ORDER BY create_time DESC, event_id DESC) AS r,"
-    " ROW_NUMBER() OVER (PARTITION BY report, userid, question_key"
-    " ORDER BY create_time DESC, event_id DESC, option_id) AS nth"
-    f" FROM (SELECT {REPORT_CAMPAIGN} AS report, e.from_user AS userid, s.question_key, s.option_id,"
-    " e.id AS event_id, e.create_time FROM event_selection s JOIN card_event e ON e.id = s.event_id"
-    " JOIN campaign c ON c.id = e.campaign_id WHERE e.event = 'template_card_event')) WHERE r = 1",
-    "INSERT INTO event_count (campaign_id, event, event_key, n)"
-    f" SELECT {REPORT_CAMPAIGN}, e.event, e.event_key, count(*) FROM card_event e"
-    " JOIN campaign c ON c.id = e.campaign_id"
-    " WHERE e.event IN ('template_card_event', 'template_card_menu_event') GROUP BY 1, 2, 3",
-)
+# --- the summaries ---------------------------------------------------------------------------
 
 
-def build_rollup(path: Path) -> float:
-    """Create and backfill the two tables; returns the seconds the backfill took."""
-    conn = sqlite3.connect(path / "bench.sqlite", isolation_level=None)
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'respondent'").fetchone():
-        return 0.0
-    start = time.perf_counter()
+def catch_up(app) -> tuple[int, float]:
+    """Count every pending event in the report summaries, as the worker does; (events, seconds)."""
+    from dashboard.reports import rollup
+
+    with app.app_context():
+        start = time.perf_counter()
+        folded = rollup.catch_up()
+        return folded, time.perf_counter() - start
+
+
+def arrive(folder: Path, campaign_id: int, count: int) -> None:
+    """``count`` more answers to a campaign, stored as the callback stores them (pending)."""
+    conn = sqlite3.connect(folder / "bench.sqlite", isolation_level=None)
+    batch_id, task, sent = conn.execute(
+        "SELECT id, task_id, CAST(strftime('%s', sent_at) AS INTEGER) FROM send_batch"
+        " WHERE campaign_id = ? LIMIT 1", (campaign_id,)).fetchone()
+    kind = conn.execute("SELECT json_extract(v.template_card, '$.card_type') FROM campaign c"
+                        " JOIN card_version v ON v.id = c.card_version_id WHERE c.id = ?",
+                        (campaign_id,)).fetchone()[0]
+    people = [row[0] for row in conn.execute("SELECT userid FROM delivery WHERE campaign_id = ? LIMIT ?",
+                                             (campaign_id, count))]
     conn.execute("BEGIN")
-    for statement in ROLLUP_DDL + ROLLUP_BACKFILL:
-        conn.execute(statement)
+    _events(conn, random.Random(count), campaign_id, kind, [(u, (batch_id, task, sent, None)) for u in people])
     conn.execute("COMMIT")
-    conn.execute("ANALYZE")
     conn.close()
-    return time.perf_counter() - start
 
 
-def use_rollup() -> None:
-    """Swap the building blocks of queries.py for reads of the rollup tables."""
-    from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, Table, exists, func,
-                            literal, select, union_all)
-
+def cross_check(app, campaign_id: int) -> bool:
+    """Responders and clicks from the summaries equal what a scan of the events says."""
+    from dashboard.models import Campaign
     from dashboard.reports import queries
 
-    meta = MetaData()
-    respondent = Table("respondent", meta, Column("id", Integer, primary_key=True),
-                       Column("campaign_id", Integer), Column("userid", String),
-                       Column("first_time", BigInteger), Column("last_time", BigInteger),
-                       Column("answers", Integer), Column("response_seconds", Integer))
-    answer = Table("current_answer", meta, Column("id", Integer, primary_key=True),
-                   Column("campaign_id", Integer), Column("userid", String),
-                   Column("question_key", String), Column("option_id", String),
-                   Column("first_option", Boolean), Column("create_time", BigInteger))
-    counts = Table("event_count", meta, Column("id", Integer, primary_key=True),
-                   Column("campaign_id", Integer), Column("event", String),
-                   Column("event_key", String), Column("n", Integer))
-
-    def respondents(ids, userids=None):
-        query = select(respondent.c.userid, respondent.c.first_time, respondent.c.last_time,
-                       respondent.c.answers).where(respondent.c.campaign_id == ids[0])
-        return query if userids is None else query.where(respondent.c.userid.in_(userids))
-
-    def current_answers(ids, userids=None):
-        query = select(answer.c.userid, answer.c.question_key, answer.c.option_id,
-                       answer.c.create_time, answer.c.first_option).where(answer.c.campaign_id == ids[0])
-        return query if userids is None else query.where(answer.c.userid.in_(userids))
-
-    def response_delays(campaign, ids):
-        return select(respondent.c.response_seconds.label("delay")).where(
-            respondent.c.campaign_id == campaign.id, respondent.c.response_seconds.is_not(None))
-
-    def first_answers(ids, origin, seconds, buckets):
-        def arm(index):  # one index range count per bucket; the first and last are open-ended
-            query = select(literal(index), func.count()).where(respondent.c.campaign_id == ids[0])
-            if index:
-                query = query.where(respondent.c.first_time >= origin + index * seconds)
-            if index < buckets - 1:
-                query = query.where(respondent.c.first_time < origin + (index + 1) * seconds)
-            return query
-        return {b: n for b, n in db.session.execute(union_all(*map(arm, range(buckets)))) if n}
-
-    def has_answered(ids, userid):
-        return exists().where(respondent.c.campaign_id == ids[0], respondent.c.userid == userid)
-
-    def responder_counts(roots):
-        return dict(db.session.execute(select(respondent.c.campaign_id, func.count()).where(
-            respondent.c.campaign_id.in_(roots)).group_by(respondent.c.campaign_id)).all())
-
-    def key_counts(ids):
-        out = {queries.REPLY: {}, queries.MENU: {}}
-        for event, key, n in db.session.execute(select(counts.c.event, counts.c.event_key, counts.c.n)
-                                                .where(counts.c.campaign_id == ids[0])
-                                                .order_by(counts.c.event_key)):
-            out.setdefault(event, {})[key] = n
-        return out
-
-    for function in (respondents, current_answers, response_delays, has_answered, responder_counts,
-                     key_counts, first_answers):
-        setattr(queries, function.__name__, function)
+    with app.app_context():
+        figures = queries.campaign_report(db.session.get(Campaign, campaign_id))
+        scanned = db.session.execute(db.text(
+            "SELECT count(DISTINCT from_user), count(*) FROM card_event"
+            " WHERE campaign_id = :c AND event = 'template_card_event'"), {"c": campaign_id}).one()
+        return (figures["responders"], sum(figures["clicks"].values())) == tuple(scanned)
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -426,24 +342,10 @@ def report_pages(client, ids: dict, runs: int, big_pages: bool = True) -> None:
           f" fastest {best:7.1f}; median of {made})")
 
 
-def figures(app, campaign_ids) -> dict:
-    from dashboard.models import Campaign
-    from dashboard.reports import report
-
-    with app.app_context():
-        out = {}
-        for campaign_id in campaign_ids:
-            built = report.build(db.session.get(Campaign, campaign_id))
-            out[campaign_id] = (built.api, built.median_seconds, built.changed,
-                                [(s.key, s.total) for s in built.questions], built.timeline)
-        return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="build (or reuse) the database in this folder")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--skip-current", action="store_true", help="only the rollup figures")
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -464,9 +366,18 @@ def run(folder: Path, args) -> None:
     app = make_app(folder)
     client = app.test_client()
     client.post("/login", data={"username": "manager", "password": PASSWORD})
-    if not args.skip_current:
-        print("Schema as it is (building blocks derived from card_event / event_selection):")
-        report_pages(client, ids, args.runs, big_pages=False)
+    folded, seconds = catch_up(app)
+    if folded:
+        print(f"report summaries: counted {folded:,} pending events in {seconds:.1f} s"
+              f" ({folded / seconds:,.0f} events/s; the worker does this as they arrive)")
+    print("Report pages (summaries up to date):")
+    report_pages(client, ids, args.runs)
+    for count in (100, 1000):
+        arrive(folder, ids["big"], count)
+        ms = page_ms(client, f"/reports/{ids['big']}", 1)[0]
+        print(f"  report page, big campaign, {count:>5} answers just arrived (counted first): {ms:7.1f} ms")
+    checked = all(cross_check(app, campaign_id) for campaign_id in (1, 2, 3, 4))
+    print(f"  summaries agree with a scan of the events (responders, clicks): {'yes' if checked else 'NO'}")
     rows, rate = export_rate(client, f"/reports/{ids['big']}/events.csv")
     print(f"  events CSV, big campaign:  {rows:,} rows at {rate:,.0f} rows/s"
           f" ({'ok' if rate >= 50_000 else 'under the 50,000 rows/s target'})")
@@ -475,14 +386,6 @@ def run(folder: Path, args) -> None:
     small, large = (export_peak(client, f"/reports/{ids[k]}/events.csv") for k in ("typical", "big"))
     print(f"  events CSV peak traced memory: {small:.1f} MiB for 7,576 rows,"
           f" {large:.1f} MiB for 250,000 rows (flat when the two are close)")
-    sample = (2, 3, 4)  # one campaign of each card kind
-    before = figures(app, sample)
-    seconds = build_rollup(folder)
-    use_rollup()
-    same = figures(app, sample) == before
-    print(f"With the requested rollup tables (backfill {seconds:.1f} s; same figures as the events"
-          f" give for campaigns {sample}: {'yes' if same else 'NO'}):")
-    report_pages(client, ids, args.runs)
     print(f"total bench time {time.perf_counter() - start:.0f} s")
 
 

@@ -21,6 +21,7 @@ from huey.consumer import Consumer, Scheduler
 from huey.storage import SqliteStorage
 
 from .campaigns import delivery, leases
+from .reports import rollup
 from .config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def init_app(app) -> None:
     def sweep() -> None:
         for campaign_id in delivery.due_campaigns():
             deliver_task(campaign_id)
+        rollup.catch_up()  # so a report has only the last few seconds' events to count
 
     app.extensions["huey"] = huey
     app.extensions["campaign_tasks"] = {"deliver": deliver_task, "sweep": sweep}

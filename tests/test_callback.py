@@ -336,7 +336,7 @@ def test_rows_written_through_the_driver_are_what_core_writes(tmp_path):
 
     app = callback_app(tmp_path)
     values = {"dedupe_key": "k", "from_user": "张三", "msg_type": "event", "selected": {"q": ["a", "选"]},
-              "create_time": 1, "xml": "<xml/>", "received_at": utcnow()}
+              "create_time": 1, "xml": "<xml/>", "received_at": utcnow(), "rolled_up": False}
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(CardEvent.__table__.insert(), {**values, "dedupe_key": "core"})

@@ -10,7 +10,7 @@ import pytest
 from dashboard.extensions import db
 from dashboard.models import (Campaign, Card, CardEvent, CardVersion, Delivery, DirectoryDepartment,
                               DirectoryUser, EventSelection, SendBatch, User)
-from dashboard.reports import people, queries, report
+from dashboard.reports import people, queries, report, rollup
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
 S = int(T0.timestamp())
@@ -32,7 +32,13 @@ BUTTON_CARD = {
 }
 
 
-# --- factories (plain functions; call inside an app context, then commit) -----------------------
+# --- factories (plain functions; call inside an app context, then stored()) ---------------------
+
+
+def stored() -> None:
+    """Commit, and count the new events in the report summaries, as every report page does first."""
+    db.session.commit()
+    rollup.catch_up()
 
 
 def make_version(card: dict, name: str = "Card") -> CardVersion:
@@ -110,7 +116,7 @@ def lunch_poll() -> Campaign:
     test = make_campaign(version, name="Test: Lunch poll", is_test=True, parent=poll)
     make_ledger(test, {"u5": "accepted"})
     make_event(test, "u5", 50, selected={"q_lunch": ["d"]})
-    db.session.commit()
+    stored()
     return poll
 
 
@@ -162,7 +168,7 @@ def test_buttons_menu_and_a_changed_button_selection(app):
         make_event(party, "u1", 20, key="decline", selected={"q_meal": ["veg"]})
         make_event(party, "u2", 30, key="join", selected={"q_meal": ["veg"]})
         make_event(party, "u3", 40, key="mute", event=queries.MENU)
-        db.session.commit()
+        stored()
         api = queries.campaign_report(party)
         assert api["clicks"] == {"decline": 1, "join": 2} and api["menu"] == {"mute": 1}
         assert api["votes"] == {"q_meal": {"veg": 2}} and api["responders"] == 2
@@ -179,7 +185,7 @@ def test_answers_to_a_reminder_count_in_the_parent(app, poll):
         make_ledger(reminder, {"u5": "accepted", "u6": "accepted"})
         make_event(reminder, "u5", 900, selected={"q_lunch": ["b"]})
         make_event(reminder, "u1", 950, selected={"q_lunch": ["d"]})  # u1 changes again, via the reminder
-        db.session.commit()
+        stored()
         api = queries.campaign_report(parent)
         assert api["responders"] == 5 and api["recipients"] == 8
         assert api["votes"] == {"q_lunch": {"a": 2, "b": 2, "c": 1, "d": 1}}
@@ -210,7 +216,7 @@ def test_who_answered_what_filters_and_sorts(app, poll, filters, expected):
     with app.app_context():
         make_directory({"u1": ("赵一", [3]), "u2": ("Alice", [2]), "u5": ("Bob", [2, 4])},
                        {1: ("总部", 0), 2: ("研发", 1), 3: ("测试", 2), 4: ("市场", 1)})
-        db.session.commit()
+        stored()
         campaign = db.session.get(Campaign, poll)
         table = people.answer_table(campaign, queries.family_ids(campaign), filters)
         assert [row["userid"] for row in table.items] == expected and table.total == len(expected)
@@ -231,7 +237,7 @@ def test_by_department_counts_each_membership(app, poll):
     with app.app_context():
         make_directory({"u1": ("赵一", [2]), "u2": ("Alice", [2, 3]), "u5": ("Bob", [3])},
                        {1: ("总部", 0), 2: ("研发", 1), 3: ("市场", 1)})
-        db.session.commit()
+        stored()
         campaign = db.session.get(Campaign, poll)
         breakdown = people.by_department(campaign, [poll])
         assert breakdown["got"] == {2: 2, 3: 2} and breakdown["answered"] == {2: 2, 3: 1}

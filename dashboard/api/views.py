@@ -11,6 +11,7 @@ from ..cards import service as cards
 from ..extensions import db
 from ..models import Campaign, Card
 from ..reports import queries as report_queries
+from ..reports import rollup
 from ..wecom.cards import CARD_TYPES
 from ..wecom.errors import WeComError
 from . import adapters, auth, errors, openapi, schemas
@@ -181,6 +182,7 @@ def close_poll(campaign_id):
 @bp.get(f"/campaigns/<{ID}:campaign_id>/report")
 @api_role_required(*READERS)
 def report(campaign_id):
+    rollup.catch_up()
     return report_queries.campaign_report(_reportable(campaign_id))
 
 

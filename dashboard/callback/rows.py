@@ -9,6 +9,7 @@ databases get plain Core statements.
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from sqlalchemy import Table
@@ -87,25 +88,39 @@ def rollback(conn) -> None:
         conn.connection.driver_connection.rollback()
 
 
+_locks: dict[str, tuple] = {}  # lock file path -> (open file, lock for this process's threads)
+_locks_guard = threading.Lock()
+
+
 @contextmanager
 def writer_turn(conn):
     """One writer at a time on a SQLite file, queued on a blocking file lock.
 
     SQLite admits one writer and makes the others poll with growing sleeps (1, 2, 5, 10 ms ...),
     so under load most of a callback's time went into sleeping; waiting on a file lock instead,
-    the next writer starts the moment the lock is free. Other databases queue writers themselves.
+    the next writer starts the moment the lock is free. The file stays open for the process; its
+    threads take turns on a thread lock first (a flock is shared by whoever holds the file).
+    Other databases queue writers themselves.
     """
     path = conn.engine.url.database if conn.dialect.name == "sqlite" and fcntl else None
-    try:
-        lock = open(f"{path}-writer.lock", "a") if path and path != ":memory:" else None
-    except OSError:  # e.g. a read-only folder: SQLite's own polling, and its error if it cannot write
-        lock = None
-    if lock is None:
+    held = _lock_for(f"{path}-writer.lock") if path and path != ":memory:" else None
+    if held is None:
         yield
         return
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    file, threads = held
+    with threads:
+        fcntl.flock(file, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def _lock_for(path: str) -> tuple | None:
+    with _locks_guard:
+        if path not in _locks:
+            try:
+                _locks[path] = (open(path, "a"), threading.Lock())
+            except OSError:  # e.g. a read-only folder: SQLite's own polling, and its error if it cannot write
+                return None
+        return _locks[path]

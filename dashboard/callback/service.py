@@ -244,6 +244,7 @@ def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:
         "response_code": _clip(getattr(event, "response_code", None), 256),
         "selected": getattr(event, "selected", None) or None,
         "create_time": event.create_time, "xml": xml, "received_at": now,
+        "rolled_up": campaign_id is None,  # a campaign's events are counted in its report later
     }
 
 

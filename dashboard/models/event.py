@@ -1,7 +1,7 @@
 """Callbacks from WeCom: one row per event, stored exactly once."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -9,10 +9,13 @@ from .base import Json, JSONType, UTCDateTime, utcnow
 
 
 class CardEvent(db.Model):
+    # Few indexes: each one is written by every callback; reports read the summaries instead.
     __table_args__ = (
-        Index("ix_card_event_campaign_event_key", "campaign_id", "event", "event_key"),
         Index("ix_card_event_campaign_user", "campaign_id", "from_user"),
         Index("ix_card_event_campaign_received", "campaign_id", "received_at"),
+        # events not yet counted in the report summaries (dashboard/reports/rollup.py)
+        Index("ix_card_event_pending", "id", sqlite_where=text("rolled_up = 0"),
+              postgresql_where=text("NOT rolled_up")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,13 +26,14 @@ class CardEvent(db.Model):
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64))
     event_key: Mapped[str | None] = mapped_column(String(1024))
-    task_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(128))
     card_type: Mapped[str | None] = mapped_column(String(32))
     response_code: Mapped[str | None] = mapped_column(String(256))
     selected: Mapped[Json | None] = mapped_column(JSONType)
     create_time: Mapped[int] = mapped_column(BigInteger)
     xml: Mapped[str | None] = mapped_column(Text)  # decrypted body; purged by retention
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rolled_up: Mapped[bool] = mapped_column(default=False, server_default=false())  # counted in reports yet?
 
     selections: Mapped[list["EventSelection"]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -37,11 +41,7 @@ class CardEvent(db.Model):
 
 
 class EventSelection(db.Model):
-    """One chosen option of one event: tallies GROUP BY this instead of unpacking JSON."""
-
-    __table_args__ = (
-        Index("ix_event_selection_tally", "campaign_id", "question_key", "option_id"),
-    )
+    """One chosen option of one event: the summaries count these instead of unpacking JSON."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("card_event.id"), index=True)

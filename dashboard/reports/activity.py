@@ -12,7 +12,7 @@ from sqlalchemy import Integer, cast, func, select
 
 from ..extensions import db
 from ..models import AuditLog, Campaign, CardEvent, ResponseCode, SendBatch, utcnow
-from . import queries
+from . import queries, rollup
 from .labels import card_labels
 
 FEED = 20
@@ -30,6 +30,7 @@ def week_start(now: datetime, zone: str) -> datetime:
 
 def this_week(user, zone: str, now: datetime | None = None) -> dict:
     """Campaigns started this week with their ledger and responders, and the week's totals."""
+    rollup.catch_up()
     since = week_start(now or utcnow(), zone)
     campaigns = db.session.scalars(
         select(Campaign).where(queries.reportable(), queries.visible_to(user),

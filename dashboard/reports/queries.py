@@ -10,8 +10,8 @@ A few building blocks hold the rules, and every figure is built on them:
 * ``response_delays(campaign, ids)``: seconds from each responder's delivery to their first answer;
 * ``first_answers`` (the timeline), ``has_answered``, ``responder_counts``, ``key_counts``.
 
-They are derived from card_event and event_selection here; they are the one place to change when
-a rollup kept by the callback replaces them (see bench/bench_reports.py, "rollup").
+They read the summaries that rollup.py keeps from card_event and event_selection, keyed by the
+family's root (``ids[0]``); every report brings them up to date first (``rollup.catch_up``).
 
 A reminder is a campaign whose ``parent_id`` is set and that is not a test: its answers count in
 its parent's report, so the figures read the events of the campaign *family* (root + reminders).
@@ -22,10 +22,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, cast, exists, func, literal, select, true, union_all
+from sqlalchemy import Integer, cast, exists, func, literal, select, true, union_all
 
 from ..extensions import db
-from ..models import Campaign, CardEvent, Delivery, EventSelection, utcnow
+from ..models import Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, Respondent, utcnow
 from ..models.campaign import DELIVERY_STATES
 
 REPLY = "template_card_event"
@@ -104,44 +104,25 @@ def ledger_counts(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def respondents(ids: list[int], userids: list[str] | None = None):
     """(userid, first_time, last_time, answers): one row per person who answered."""
-    query = (select(CardEvent.from_user.label("userid"),
-                    func.min(CardEvent.create_time).label("first_time"),
-                    func.max(CardEvent.create_time).label("last_time"),
-                    func.count().label("answers"))
-             .where(CardEvent.campaign_id.in_(ids), CardEvent.event == REPLY)
-             .group_by(CardEvent.from_user))
-    if userids is not None:
-        query = query.where(CardEvent.from_user.in_(userids))
-    return query
+    query = (select(Respondent.userid, Respondent.first_time, Respondent.last_time, Respondent.answers)
+             .where(Respondent.campaign_id == ids[0]))
+    return query if userids is None else query.where(Respondent.userid.in_(userids))
 
 
 def current_answers(ids: list[int], userids: list[str] | None = None):
     """(userid, question_key, option_id, create_time, first_option): the options of each person's
-    latest answer to each question. RANK, not ROW_NUMBER, keeps every option of that one event;
-    first_option marks one row per person and question, so people per question are a SUM."""
-    latest_first = (CardEvent.create_time.desc(), CardEvent.id.desc())
-    person_question = (CardEvent.from_user, EventSelection.question_key)
-    ranked = (select(CardEvent.from_user.label("userid"), EventSelection.question_key,
-                     EventSelection.option_id, CardEvent.create_time,
-                     func.rank().over(partition_by=person_question, order_by=latest_first).label("rank"),
-                     func.row_number().over(partition_by=person_question,
-                                            order_by=(*latest_first, EventSelection.option_id)).label("nth"))
-              .join(CardEvent, CardEvent.id == EventSelection.event_id)
-              .where(EventSelection.campaign_id.in_(ids), CardEvent.event == REPLY))
-    if userids is not None:
-        ranked = ranked.where(CardEvent.campaign_id.in_(ids), CardEvent.from_user.in_(userids))
-    ranked = ranked.subquery("ranked")
-    return select(ranked.c.userid, ranked.c.question_key, ranked.c.option_id, ranked.c.create_time,
-                  (ranked.c.nth == 1).label("first_option")).where(ranked.c.rank == 1)
+    latest answer to each question; first_option marks one row per person and question, so people
+    per question are a SUM."""
+    query = (select(CurrentAnswer.userid, CurrentAnswer.question_key, CurrentAnswer.option_id,
+                    CurrentAnswer.create_time, CurrentAnswer.first_option)
+             .where(CurrentAnswer.campaign_id == ids[0]))
+    return query if userids is None else query.where(CurrentAnswer.userid.in_(userids))
 
 
 def response_delays(campaign: Campaign, ids: list[int]):
     """(delay,): seconds from each responder's delivery (in the root's ledger) to their first answer."""
-    people = respondents(ids).subquery("responder_rows")
-    return (select((people.c.first_time - epoch(Delivery.sent_at)).label("delay"))
-            .select_from(people)
-            .join(Delivery, (Delivery.campaign_id == campaign.id) & (Delivery.userid == people.c.userid))
-            .where(Delivery.sent_at.is_not(None)))
+    return (select(Respondent.response_seconds.label("delay"))
+            .where(Respondent.campaign_id == campaign.id, Respondent.response_seconds.is_not(None)))
 
 
 def epoch(column):
@@ -154,16 +135,19 @@ def epoch(column):
 def first_answers(ids: list[int], origin: int, seconds: int, buckets: int) -> dict[int, int]:
     """{bucket: people whose first answer falls in it}, buckets of ``seconds`` from ``origin``
     (Unix time); anything earlier counts in bucket 0. ``buckets`` is how many there are by now."""
-    people = respondents(ids).subquery("responder_rows")
-    since = case((people.c.first_time < origin, 0), else_=people.c.first_time - origin)
-    bucket = (since // seconds).label("bucket")
-    return dict(db.session.execute(select(bucket, func.count()).group_by(bucket)).all())
+    def arm(index: int):  # one index range count per bucket; the first and last are open-ended
+        query = select(literal(index), func.count()).where(Respondent.campaign_id == ids[0])
+        if index:
+            query = query.where(Respondent.first_time >= origin + index * seconds)
+        if index < buckets - 1:
+            query = query.where(Respondent.first_time < origin + (index + 1) * seconds)
+        return query
+    return {bucket: n for bucket, n in db.session.execute(union_all(*map(arm, range(buckets)))) if n}
 
 
 def has_answered(ids: list[int], userid):
     """A condition: the person (a userid column) has answered the campaign family."""
-    return exists().where(CardEvent.campaign_id.in_(ids), CardEvent.from_user == userid,
-                          CardEvent.event == REPLY)
+    return exists().where(Respondent.campaign_id == ids[0], Respondent.userid == userid)
 
 
 def answered_among(campaign: Campaign, userids: list[str]) -> set[str]:
@@ -172,8 +156,9 @@ def answered_among(campaign: Campaign, userids: list[str]) -> set[str]:
     report_on = root(campaign)
     ids, found = family_ids(report_on), set()
     for start in range(0, len(userids), 500):
-        people = respondents(ids, userids[start:start + 500]).subquery("responder_rows")
-        found.update(db.session.scalars(select(people.c.userid)))
+        found.update(db.session.scalars(select(CardEvent.from_user).distinct().where(
+            CardEvent.campaign_id.in_(ids), CardEvent.event == REPLY,
+            CardEvent.from_user.in_(userids[start:start + 500]))))
     return found
 
 
@@ -188,22 +173,18 @@ def responder_counts(roots: list[int]) -> dict[int, int]:
     """{campaign id: people who answered it or one of its reminders}, for a list of campaigns."""
     if not roots:
         return {}
-    family = func.coalesce(Campaign.parent_id, Campaign.id)
-    return dict(db.session.execute(
-        select(family, func.count(CardEvent.from_user.distinct()))
-        .join(Campaign, Campaign.id == CardEvent.campaign_id)
-        .where(Campaign.is_test.is_(False), family.in_(roots), CardEvent.event == REPLY)
-        .group_by(family)).all())
+    return dict(db.session.execute(select(Respondent.campaign_id, func.count())
+                                   .where(Respondent.campaign_id.in_(roots))
+                                   .group_by(Respondent.campaign_id)).all())
 
 
 def key_counts(ids: list[int]) -> dict[str, dict[str, int]]:
     """{REPLY: clicks per button key, MENU: choices per menu key}, every event counted."""
     out: dict[str, dict[str, int]] = {REPLY: {}, MENU: {}}
-    for event, key, n in db.session.execute(
-            select(CardEvent.event, CardEvent.event_key, func.count())
-            .where(CardEvent.campaign_id.in_(ids), CardEvent.event.in_((REPLY, MENU)))
-            .group_by(CardEvent.event, CardEvent.event_key).order_by(CardEvent.event_key)):
-        out[event][key] = n
+    for event, key, n in db.session.execute(select(EventCount.event, EventCount.event_key, EventCount.n)
+                                            .where(EventCount.campaign_id == ids[0])
+                                            .order_by(EventCount.event_key)):
+        out[event][key or None] = n
     return out
 
 

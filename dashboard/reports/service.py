@@ -12,7 +12,7 @@ import logging
 from ..campaigns import service as campaigns
 from ..campaigns.queries import label
 from ..models import Campaign, CardVersion, audit
-from . import people, queries
+from . import people, queries, rollup
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +23,11 @@ def remind_non_responders(campaign: Campaign, actor=None,
                           card_version: CardVersion | None = None) -> Campaign:
     """Create and send a follow-up campaign to the recipients of campaign who have not answered.
 
-    The caller commits, then queues delivery (``tasks.deliver(reminder.id)``).
+    Commits what the session holds first (to count the latest answers); the caller commits the
+    reminder, then queues delivery (``tasks.deliver(reminder.id)``).
     :raises CampaignError: not sent yet, a test send, or nobody left to remind.
     """
+    rollup.catch_up()  # whoever answered a moment ago is not reminded
     parent = queries.root(campaign)
     if parent.is_test:
         raise campaigns.CampaignError("Test sends have no reminders.")

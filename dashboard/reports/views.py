@@ -12,7 +12,7 @@ from ..campaigns import directory
 from ..campaigns.service import CampaignError
 from ..extensions import db
 from ..models import Campaign
-from . import activity, exports, people, queries, report, service
+from . import activity, exports, people, queries, report, rollup, service
 from .forms import AnswerFilterForm, AuditFilterForm, RemindForm
 from .labels import card_labels
 
@@ -27,6 +27,7 @@ def readable_campaign(view):
 
     @wraps(view)
     def wrapped(campaign_id, **kwargs):
+        rollup.catch_up()  # the figures count every event stored so far
         campaign = db.get_or_404(Campaign, campaign_id)
         if campaign.is_test:
             abort(404)

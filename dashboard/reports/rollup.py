@@ -1,0 +1,176 @@
+"""Keeping the report summaries (dashboard/models/rollup.py) up to date with the events.
+
+The callback only stores events, marked not yet rolled up, and answers. :func:`catch_up` folds
+the pending events into the summaries a batch at a time, with a few set-based statements per
+batch: the worker runs it with every sweep, and every report runs it before reading, so the
+figures are never behind the events while a report stays as fast for 250,000 answers as for 25.
+
+One process at a time: a batch starts by updating the single rollup_state row, which takes
+SQLite's write lock or PostgreSQL's row lock until COMMIT, and only then reads which events
+are pending, so two catch-ups never count an event twice; ids are read, not ranges, so an event
+committed meanwhile waits for the next batch.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import case, delete, func, insert, literal_column, select, text, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, EventSelection,
+                      Respondent, RollupState)
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+REPLY = "template_card_event"
+MENU = "template_card_menu_event"
+ID = literal_column("id")  # of card_event, in _pending's SELECTs
+NO_KEY = ""  # event_count's stand-in for an event without EventKey
+# The campaign whose report an event counts in: a reminder's parent, else its own.
+REPORT = case((Campaign.parent_id.is_not(None) & Campaign.is_test.is_(False), Campaign.parent_id),
+              else_=Campaign.id)
+
+
+def catch_up() -> int:
+    """Fold every pending event into the summaries; returns how many were folded. Commits the
+    session (first too: SQLite cannot turn an old read into a write). If another process holds
+    the lock past the busy timeout, the figures stay a little behind and the next call goes on."""
+    folded = 0
+    try:
+        while db.session.scalar(_pending(ID).limit(1)):
+            done = _fold_batch()
+            folded += done
+            if done < BATCH:
+                break
+    except OperationalError as exc:
+        db.session.rollback()
+        log.warning("report summaries not brought up to date this time: %s", exc.orig)
+    return folded
+
+
+def pending() -> int:
+    """Events stored but not yet counted in the summaries."""
+    return db.session.scalar(_pending(func.count()))
+
+
+def _fold_batch() -> int:
+    session = db.session
+    session.commit()
+    if not session.execute(update(RollupState).values(runs=RollupState.runs + 1)).rowcount:
+        session.execute(_insert(RollupState).values(id=1, runs=1, events=0).on_conflict_do_nothing())
+    ids = session.scalars(_pending(ID).order_by(ID).limit(BATCH)).all()
+    if ids:
+        _respondents(ids)
+        _current_answers(ids)
+        _event_counts(ids)
+        session.execute(update(CardEvent).where(CardEvent.id.in_(ids)).values(rolled_up=True))
+        session.execute(update(RollupState).values(events=RollupState.events + len(ids)))
+    session.commit()
+    return len(ids)
+
+
+def _pending(column):
+    """SELECT column (``ID`` or an aggregate) of the pending events, through their partial index,
+    named for SQLite: its planner would scan the whole table when its statistics date from
+    before a catch-up."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return select(column).select_from(text("card_event INDEXED BY ix_card_event_pending")).where(
+            text("rolled_up = 0"))
+    return select(column).select_from(CardEvent).where(~CardEvent.rolled_up)
+
+
+def _insert(model):
+    """An INSERT that can say ON CONFLICT, in the database's dialect."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def _events(ids: list[int], *columns):
+    """The batch's events with the campaign they report in."""
+    return (select(REPORT.label("campaign_id"), *columns).select_from(CardEvent)
+            .join(Campaign, Campaign.id == CardEvent.campaign_id).where(CardEvent.id.in_(ids)))
+
+
+def _plain(query):
+    """SELECT * FROM (query) WHERE true: what SQLite's parser needs before ON CONFLICT, which it
+    would otherwise take for a join's ON."""
+    return select(*query.subquery().c).where(true())
+
+
+def _least(a, b):
+    return case((a < b, a), else_=b)
+
+
+def _respondents(ids: list[int]) -> None:
+    """Add the batch's answers to each person's first and last time and count. Seconds to the
+    first answer count from the delivery in the report campaign's ledger."""
+    from .queries import epoch  # the dialect's Unix seconds
+
+    sent = func.max(epoch(Delivery.sent_at))
+    people = (_events(ids, CardEvent.from_user, func.min(CardEvent.create_time),
+                      func.max(CardEvent.create_time), func.count(), sent,
+                      func.min(CardEvent.create_time) - sent)
+              .outerjoin(Delivery, (Delivery.campaign_id == REPORT) & (Delivery.userid == CardEvent.from_user))
+              .where(CardEvent.event == REPLY).group_by(REPORT, CardEvent.from_user))
+    statement = _insert(Respondent).from_select(
+        ["campaign_id", "userid", "first_time", "last_time", "answers", "sent_time", "response_seconds"],
+        _plain(people))
+    new, old = statement.excluded, Respondent
+    first, sent = _least(new.first_time, old.first_time), func.coalesce(old.sent_time, new.sent_time)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["campaign_id", "userid"],
+        set_={"first_time": first, "last_time": case((new.last_time > old.last_time, new.last_time),
+                                                     else_=old.last_time),
+              "answers": old.answers + new.answers, "sent_time": sent, "response_seconds": first - sent}))
+
+
+def _current_answers(ids: list[int]) -> None:
+    """Replace a person's answer to a question when the batch holds a later one (CreateTime,
+    then event id), keeping every option of that one event."""
+    latest_first = (CardEvent.create_time.desc(), CardEvent.id.desc())
+    key = (REPORT, CardEvent.from_user, EventSelection.question_key)
+    ranked = (_events(ids, CardEvent.from_user.label("userid"), EventSelection.question_key,
+                      EventSelection.option_id, CardEvent.id.label("event_id"), CardEvent.create_time,
+                      func.rank().over(partition_by=key, order_by=latest_first).label("rank"),
+                      func.row_number().over(partition_by=key, order_by=(*latest_first, EventSelection.option_id))
+                      .label("nth"))
+              .join(EventSelection, EventSelection.event_id == CardEvent.id)
+              .where(CardEvent.event == REPLY).subquery())
+    rows = db.session.execute(select(ranked).where(ranked.c.rank == 1)).mappings().all()
+    if not rows:
+        return
+    keys = {(r["campaign_id"], r["userid"], r["question_key"]): (r["create_time"], r["event_id"]) for r in rows}
+    held = {}
+    for campaign_id, userid, question_key, create_time, event_id in db.session.execute(
+            select(CurrentAnswer.campaign_id, CurrentAnswer.userid, CurrentAnswer.question_key,
+                   CurrentAnswer.create_time, CurrentAnswer.event_id)
+            .where(CurrentAnswer.campaign_id.in_({k[0] for k in keys}),
+                   CurrentAnswer.userid.in_({k[1] for k in keys}))):
+        held[(campaign_id, userid, question_key)] = (create_time, event_id)
+    newer = {k for k, when in keys.items() if k not in held or when > held[k]}
+    replaced = [dict(zip(("c", "u", "q"), k)) for k in newer if k in held]
+    if replaced:
+        table = CurrentAnswer.__table__
+        db.session.execute(delete(table).where(
+            table.c.campaign_id == db.bindparam("c"), table.c.userid == db.bindparam("u"),
+            table.c.question_key == db.bindparam("q")), replaced)
+    added = [{"campaign_id": r["campaign_id"], "userid": r["userid"], "question_key": r["question_key"],
+              "option_id": r["option_id"], "first_option": r["nth"] == 1, "event_id": r["event_id"],
+              "create_time": r["create_time"]}
+             for r in rows if (r["campaign_id"], r["userid"], r["question_key"]) in newer]
+    if added:
+        db.session.execute(insert(CurrentAnswer), added)
+
+
+def _event_counts(ids: list[int]) -> None:
+    """Clicks per button key and choices per menu key."""
+    event_key = func.coalesce(CardEvent.event_key, NO_KEY)
+    counts = _plain(_events(ids, CardEvent.event, event_key, func.count())
+                    .where(CardEvent.event.in_((REPLY, MENU))).group_by(REPORT, CardEvent.event, event_key))
+    statement = _insert(EventCount).from_select(["campaign_id", "event", "event_key", "n"], counts)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["campaign_id", "event", "event_key"],
+        set_={"n": EventCount.n + statement.excluded.n}))
