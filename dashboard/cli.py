@@ -2,11 +2,13 @@
 import secrets
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from . import backup as backups
 from . import retention as retention_service
 from .api.cli import tokens
 from .auth import service as auth_service
@@ -107,9 +109,30 @@ def retention_purge(older_than, dry_run):
                f"idle since before {cutoff:%Y-%m-%d %H:%M} UTC.")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--verify", is_flag=True, help="Run PRAGMA integrity_check on the copy.")
+def backup(path, verify):
+    """Copy the live SQLite database to PATH (a file, or a directory for a timestamped file)."""
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        raise click.ClickException(backups.pg_dump_advice(url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException("Only a SQLite database file can be backed up by this command.")
+    try:
+        result = backups.sqlite_backup(url.database, backups.target(path, utcnow()), verify=verify)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    checked = "; integrity_check: ok" if result.integrity else ""
+    click.echo(f"Backed up to {result.path}: {result.size:,} bytes, {len(result.rows)} tables, "
+               f"{sum(result.rows.values()):,} rows{checked}.")
+
+
 def register(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(tokens)
     app.cli.add_command(retention)
+    app.cli.add_command(backup)
