@@ -106,7 +106,7 @@ def retention_purge(older_than, dry_run):
         retention_service.purge_unmatched(cutoff)
         db.session.commit()
     click.echo(f"{verb} {len(plans)} campaign(s) and {unmatched} callback(s) matching no campaign, "
-               f"idle since before {cutoff:%Y-%m-%d %H:%M} UTC.")
+               f"last active before {cutoff:%Y-%m-%d %H:%M} UTC.")
 
 
 @click.command("backup")
