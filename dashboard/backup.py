@@ -6,7 +6,7 @@ temporary file beside the target, made a single file (journal_mode DELETE), coun
 checked, and renamed into place, so the target never holds half a backup.
 
 The Huey queue is not copied: it only holds "look at campaign N" hints, and the worker's sweep
-finds every campaign with work due from the database within a minute.
+finds every campaign with work due from the database within 20 seconds.
 """
 from __future__ import annotations
 

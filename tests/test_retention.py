@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect
 
 from dashboard import retention
 from dashboard.extensions import db
@@ -159,7 +158,7 @@ def test_a_bad_age_is_a_usage_error(runner, age):
     assert result.exit_code == 2 and "such as 180d, 12w or 36h" in result.output
 
 
-def test_retention_days_is_the_default_cut_off(tmp_path, ids, app, runner):
+def test_retention_days_is_the_default_cut_off(ids, app, runner):
     app.config["RETENTION_DAYS"] = 400  # the fixtures' campaigns are about 270 days old
     assert "Purged 0 campaign(s)" in runner.invoke(args=["retention", "purge"]).output
     app.config["RETENTION_DAYS"] = 200
