@@ -1,18 +1,23 @@
 """Command-line interface: `flask --app wsgi users ...`, `flask --app wsgi demo ...`."""
 import secrets
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from . import backup as backups
+from . import retention as retention_service
 from .api.cli import tokens
 from .auth import service as auth_service
 from .extensions import db
-from .models import ROLES, User
+from .models import ROLES, User, utcnow
 
 users = AppGroup("users", help="Manage dashboard users.")
 demo = AppGroup("demo", help="Demo data for a first look.")
+retention = AppGroup("retention", help="Remove old personal data, keep the figures.")
 
 
 def _password_option(password: str | None) -> str:
@@ -75,8 +80,59 @@ def worker(workers):
     run_worker(current_app._get_current_object(), workers)
 
 
+def _age(_ctx, _param, value: str | None) -> timedelta | None:
+    try:
+        return None if value is None else retention_service.parse_age(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@retention.command("purge")
+@click.option("--older-than", callback=_age, metavar="AGE",
+              help="Finished campaigns idle this long: 180d, 12w, 36h. Default: RETENTION_DAYS days.")
+@click.option("--dry-run", is_flag=True, help="Print what would be purged and change nothing.")
+def retention_purge(older_than, dry_run):
+    """Pseudonymise the answers and drop the raw callbacks of old campaigns; figures stay."""
+    cutoff = utcnow() - (older_than or timedelta(days=current_app.config["RETENTION_DAYS"]))
+    plans, verb = retention_service.due(cutoff), "Would purge" if dry_run else "Purged"
+    for plan in plans:
+        click.echo(f"{verb} campaign {plan.campaign.id} “{plan.campaign.name}” (last activity "
+                   f"{plan.last_activity:%Y-%m-%d}): {plan.people} people, {plan.bodies} raw callbacks.")
+        if not dry_run:
+            retention_service.purge(plan, cutoff=cutoff, actor="cli")
+            db.session.commit()
+    unmatched = retention_service.unmatched(cutoff)
+    if unmatched and not dry_run:
+        retention_service.purge_unmatched(cutoff)
+        db.session.commit()
+    click.echo(f"{verb} {len(plans)} campaign(s) and {unmatched} callback(s) matching no campaign, "
+               f"last active before {cutoff:%Y-%m-%d %H:%M} UTC.")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--verify", is_flag=True, help="Run PRAGMA integrity_check on the copy.")
+def backup(path, verify):
+    """Copy the live SQLite database to PATH (a file, or a directory for a timestamped file)."""
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        raise click.ClickException(backups.pg_dump_advice(url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException("Only a SQLite database file can be backed up by this command.")
+    try:
+        result = backups.sqlite_backup(url.database, backups.target(path, utcnow()), verify=verify)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    checked = "; integrity_check: ok" if result.integrity else ""
+    click.echo(f"Backed up to {result.path}: {result.size:,} bytes, {len(result.rows)} tables, "
+               f"{sum(result.rows.values()):,} rows{checked}.")
+
+
 def register(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(tokens)
+    app.cli.add_command(retention)
+    app.cli.add_command(backup)

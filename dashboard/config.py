@@ -37,6 +37,7 @@ class Defaults:
     LOGIN_SLOW_SECONDS = 1.0
     LOGIN_REFUSE_AFTER = 10  # failures of one account before attempts are refused for the window
     LOGIN_IP_REFUSE_AFTER = 30  # failures from one address before it is refused for the window
+    RETENTION_DAYS = 180  # `flask retention purge`: finished campaigns idle this long lose names
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -55,8 +56,9 @@ ENVIRONMENT = {
     "DASHBOARD_URL": "DASHBOARD_URL",
     "WECOM_SEATS": "WECOM_SEATS",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
+    "RETENTION_DAYS": "RETENTION_DAYS",
 }
-INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT"}
+INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS"}
 
 
 class ConfigError(RuntimeError):

@@ -100,7 +100,10 @@ class FakeWeCom:
     # --- lifecycle ---
 
     def start(self) -> FakeWeCom:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        """Serve on a free port; after stop(), again on the same one (WeCom back after an outage)."""
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", self._server.server_address[1] if self._server else 0),
+                               _Handler)
         self._server.fake = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

@@ -180,6 +180,8 @@ def recall(campaign: Campaign, *, actor=None) -> tuple[int, int]:
 def resend_failed(campaign: Campaign, *, actor=None) -> int:
     """New batches for the recipients whose failure another try may fix; returns how many."""
     _require(campaign, "sent", "partially_sent", "failed", action="resend")
+    if campaign.purged_at:
+        raise CampaignError("Cannot resend: its recipients were replaced by pseudonyms (retention).")
     userids = queries.retryable_failures(campaign)
     if not userids:
         raise CampaignError("No recipient has a failure that resending could fix.")

@@ -8,6 +8,9 @@ is left out, and again by the sender as each batch goes out (campaigns.delivery.
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from ..campaigns import service as campaigns
 from ..campaigns.queries import label
@@ -17,6 +20,19 @@ from . import people, queries, rollup
 log = logging.getLogger(__name__)
 
 REMINDABLE = ("sent", "partially_sent")
+
+
+def why_no_reminder(campaign: Campaign) -> str | None:
+    """Why the campaign (a root) cannot be reminded now, in words for the page; None if it can."""
+    if campaign.is_test:
+        return "Test sends have no reminders."
+    if campaign.purged_at:
+        day = campaign.purged_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+        return (f"Named answers were removed on {day:%Y-%m-%d} (retention): the people "
+                "who have not answered are known only by pseudonyms, so a reminder cannot reach them.")
+    if campaign.status not in REMINDABLE:
+        return f"Reminders go out once the campaign has been sent; it is {label(campaign.status)}."
+    return None
 
 
 def remind_non_responders(campaign: Campaign, actor=None,
@@ -29,11 +45,8 @@ def remind_non_responders(campaign: Campaign, actor=None,
     """
     rollup.catch_up()  # whoever answered a moment ago is not reminded
     parent = queries.root(campaign)
-    if parent.is_test:
-        raise campaigns.CampaignError("Test sends have no reminders.")
-    if parent.status not in REMINDABLE:
-        raise campaigns.CampaignError(
-            f"Reminders go out once the campaign has been sent; it is {label(parent.status)}.")
+    if why := why_no_reminder(parent):
+        raise campaigns.CampaignError(why)
     userids = people.non_responder_userids(parent, queries.family_ids(parent))
     if not userids:
         raise campaigns.CampaignError("Everyone who received the card has answered: nobody to remind.")

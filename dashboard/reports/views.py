@@ -73,7 +73,8 @@ def index():
 @readable_campaign
 def show(campaign):
     return render_template("reports/show.html", report=report.build(campaign),
-                           live=queries.is_live(campaign), remind_form=RemindForm())
+                           live=queries.is_live(campaign), remind_form=RemindForm(),
+                           no_reminder=service.why_no_reminder(campaign))
 
 
 @bp.route("/<int:campaign_id>/live")
@@ -126,7 +127,8 @@ def waiting(campaign):
     table = people.non_responders(campaign, queries.family_ids(campaign),
                                   request.args.get("page", 1, type=int))
     return render_template("reports/waiting.html", campaign=campaign, table=table,
-                           names=people.department_names(), remind_form=RemindForm())
+                           names=people.department_names(), remind_form=RemindForm(),
+                           no_reminder=service.why_no_reminder(campaign))
 
 
 @bp.route("/<int:campaign_id>/remind", methods=["POST"])
