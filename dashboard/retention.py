@@ -21,7 +21,9 @@ from sqlalchemy import Column, MetaData, String, Table, cast, func, literal, sel
 
 from .campaigns.queries import FINISHED
 from .extensions import db
-from .models import Campaign, CardEvent, Delivery, ResponseCode, SendBatch, audit, utcnow
+from .models import (Campaign, CardEvent, CurrentAnswer, Delivery, Respondent, ResponseCode, SendBatch, audit,
+                     utcnow)
+from .reports import rollup
 from .reports.queries import family_ids
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ USERID_COLUMNS = [
     (CardEvent.__table__, "from_user"),
     (Delivery.__table__, "userid"),
     (ResponseCode.__table__, "userid"),
+    (Respondent.__table__, "userid"),  # the report summaries, keyed by the family's root
+    (CurrentAnswer.__table__, "userid"),
 ]
 #: (model, JSON column, key path) holding userids, as a list or as WeCom's "a|b" text.
 USERID_JSON = [
@@ -92,6 +96,8 @@ def due(cutoff: datetime) -> list[Plan]:
 
 def purge(plan: Plan, *, cutoff: datetime, actor="cli") -> None:
     """Pseudonymise the family's userids and drop its raw callbacks; the caller commits."""
+    db.session.commit()  # a fresh transaction, whose first write is the lock (SQLite cannot upgrade a stale read)
+    rollup.lock()  # no catch-up adds a real userid to the summaries while they are renamed
     found = _userids(plan.ids)
     mapping = pseudonyms(found, keep_existing=plan.campaign.purged_at is not None)
     rename(plan.ids, mapping)

@@ -8,7 +8,7 @@ import pytest
 from dashboard import retention
 from dashboard.extensions import db
 from dashboard.models import AuditLog, Campaign, CardEvent, ResponseCode, SendBatch, utcnow
-from dashboard.reports import people, queries
+from dashboard.reports import people, queries, rollup
 from tests.test_reports_pages import without_tokens
 from tests.test_reports import (BUTTON_CARD, T0, lunch_poll, make_campaign, make_event, make_ledger,
                                 make_version)
@@ -55,6 +55,7 @@ def ids(app):
 
 def figures(campaign_id: int) -> dict:
     """Every figure the report, its people pages and the home page compute."""
+    rollup.catch_up()  # as every report page does first
     campaign = db.session.get(Campaign, campaign_id)
     family = queries.family_ids(campaign)
     figures = queries.report_figures(campaign, family)
@@ -104,6 +105,7 @@ def test_the_same_person_has_the_same_pseudonym_everywhere_in_the_family(app, ru
     poll = ids[0]
     runner.invoke(args=["retention", "purge"])
     with app.app_context():
+        rollup.catch_up()
         campaign = db.session.get(Campaign, poll)
         family = queries.family_ids(campaign)
         (u1,) = [row["userid"] for row in people.answer_table(

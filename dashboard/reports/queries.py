@@ -134,7 +134,7 @@ def epoch(column):
 
 def first_answers(ids: list[int], origin: int, seconds: int, buckets: int) -> dict[int, int]:
     """{bucket: people whose first answer falls in it}, buckets of ``seconds`` from ``origin``
-    (Unix time); anything earlier counts in bucket 0. ``buckets`` is how many there are by now."""
+    (Unix time); anything earlier counts in bucket 0, anything later in the last of ``buckets``."""
     def arm(index: int):  # one index range count per bucket; the first and last are open-ended
         query = select(literal(index), func.count()).where(Respondent.campaign_id == ids[0])
         if index:
@@ -142,6 +142,7 @@ def first_answers(ids: list[int], origin: int, seconds: int, buckets: int) -> di
         if index < buckets - 1:
             query = query.where(Respondent.first_time < origin + (index + 1) * seconds)
         return query
+    buckets = max(buckets, 1)
     return {bucket: n for bucket, n in db.session.execute(union_all(*map(arm, range(buckets)))) if n}
 
 

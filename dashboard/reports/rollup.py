@@ -56,11 +56,16 @@ def pending() -> int:
     return db.session.scalar(_pending(func.count()))
 
 
+def lock() -> None:
+    """Hold the summaries' lock until the session's COMMIT: the first write of a transaction."""
+    if not db.session.execute(update(RollupState).values(runs=RollupState.runs + 1)).rowcount:
+        db.session.execute(_insert(RollupState).values(id=1, runs=1, events=0).on_conflict_do_nothing())
+
+
 def _fold_batch() -> int:
     session = db.session
     session.commit()
-    if not session.execute(update(RollupState).values(runs=RollupState.runs + 1)).rowcount:
-        session.execute(_insert(RollupState).values(id=1, runs=1, events=0).on_conflict_do_nothing())
+    lock()
     ids = session.scalars(_pending(ID).order_by(ID).limit(BATCH)).all()
     if ids:
         _respondents(ids)

@@ -3,7 +3,7 @@
 Written by hand: one nullable column on campaign (dashboard/models/campaign.py).
 
 Revision ID: d4e5f6a7b8c9
-Revises: a3f1c0b8d2e4
+Revises: f6a7b8c9d0e1
 Create Date: 2026-11-28 16:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e5f6a7b8c9'
-down_revision = 'a3f1c0b8d2e4'
+down_revision = 'f6a7b8c9d0e1'
 branch_labels = None
 depends_on = None
 
