@@ -26,7 +26,7 @@ class Defaults:
     DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app
     PASSWORD_HASH_METHOD = "scrypt"
     WECOM_SEATS = None  # licensed seats; the daily quota is seats x 200 (unset: directory size)
-    CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once
+    CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once, across all workers
     CAMPAIGN_MAX_ATTEMPTS = 5  # tries of a batch on retryable WeCom errors
     CAMPAIGN_RETRY_BASE = 1.0  # seconds; backoff doubles from here, with jitter
     API_RATE_LIMIT = 120  # requests per token and window; 0 turns the limit off
@@ -55,8 +55,9 @@ ENVIRONMENT = {
     "DASHBOARD_URL": "DASHBOARD_URL",
     "WECOM_SEATS": "WECOM_SEATS",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
+    "CAMPAIGN_CONCURRENT_CALLS": "CAMPAIGN_CONCURRENT_CALLS",
 }
-INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT"}
+INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "CAMPAIGN_CONCURRENT_CALLS"}
 
 
 class ConfigError(RuntimeError):

@@ -8,12 +8,13 @@ from .event import CardEvent, EventSelection
 from .user import ROLES, ApiToken, User
 from .base import utcnow
 from .callback_log import CALLBACK_OUTCOMES, CallbackLog
+from .shared import SharedValue
 
 __all__ = [
     "ROLES", "ApiToken", "Audience", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
     "Delivery", "DirectoryDepartment", "DirectoryTag", "DirectoryUser", "EventSelection",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
-    "CALLBACK_OUTCOMES", "CallbackLog",
+    "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue",
 ]
 
 from .sandbox import (  # noqa: E402  (the sandbox's own tables, prefixed sandbox_)
