@@ -75,7 +75,9 @@ def init_app(app) -> None:
     @huey.task(name="deliver")
     @in_app
     def deliver_task(campaign_id: int) -> None:
-        if (when := delivery.run(campaign_id, lambda: deliver_task(campaign_id))) is not None:
+        stop = app.extensions.get("worker_stop")  # set when the worker shuts down gracefully
+        if (when := delivery.run(campaign_id, lambda: deliver_task(campaign_id),
+                                 stopping=stop.is_set if stop else None)) is not None:
             deliver_task.schedule((campaign_id,), eta=when)
 
     @huey.periodic_task(lambda now: True, name="sweep")  # every SWEEP_SECONDS, see _Scheduler
@@ -116,8 +118,10 @@ class _Consumer(Consumer):
 
 def make_consumer(app, workers: int = 2) -> Consumer:
     """Threads that poll the queue at most 0.5 s apart when idle, and run the sweep."""
-    return _Consumer(app.extensions["huey"], workers=workers, worker_type="thread",
-                     initial_delay=0.05, backoff=1.5, max_delay=0.5, scheduler_interval=1)
+    consumer = _Consumer(app.extensions["huey"], workers=workers, worker_type="thread",
+                         initial_delay=0.05, backoff=1.5, max_delay=0.5, scheduler_interval=1)
+    app.extensions["worker_stop"] = consumer.stop_flag
+    return consumer
 
 
 def run_worker(app, workers: int = 2) -> None:

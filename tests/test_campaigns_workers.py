@@ -86,6 +86,7 @@ def test_a_worker_killed_mid_campaign_leaves_its_batch_to_the_others(app, fake, 
     with workers(app, fake, tmp_path / "workers.log") as procs:
         with app.app_context():
             cid = send_now(make_campaign({"users": PEOPLE}))
+        wait_until(lambda: fake.calls("/message/send"))  # the token is fetched: its lock is free
         in_flight = wait_until(lambda: [r for r in batch_rows(app, cid) if r.status == "sending"])
         victim = next(p for p in procs if p.pid == pid_of(in_flight[0].lease_owner))
         os.killpg(victim.pid, signal.SIGKILL)
@@ -98,6 +99,22 @@ def test_a_worker_killed_mid_campaign_leaves_its_batch_to_the_others(app, fake, 
     rows = {r.number: r for r in batch_rows(app, cid)}
     assert orphans and all(rows[n].attempts == 2 and rows[n].status == "done" for n in orphans)
     assert victim.pid not in {pid_of(r.lease_owner) for r in rows.values() if r.number in orphans}
+
+
+@pytest.mark.slow
+def test_a_worker_stopped_gracefully_finishes_its_calls_and_leaves_the_rest(app, fake, tmp_path):
+    with workers(app, fake, tmp_path / "workers.log") as procs:
+        with app.app_context():
+            cid = send_now(make_campaign({"users": PEOPLE}))
+        in_flight = wait_until(lambda: [r for r in batch_rows(app, cid) if r.status == "sending"])
+        leaver = next(p for p in procs if p.pid == pid_of(in_flight[0].lease_owner))
+        os.killpg(leaver.pid, signal.SIGINT)  # what systemd sends (KillSignal=SIGINT)
+        assert leaver.wait(timeout=30) == 0
+        wait_until(lambda: status_of(app, cid) == "sent", timeout=60)
+    rows = batch_rows(app, cid)
+    assert {(status, attempts) for _, status, attempts, _ in rows} == {("done", 1)}  # none left
+    assert leaver.pid in {pid_of(owner) for *_, owner in rows}
+    assert fake.deliveries == Counter(PEOPLE) and len(fake.calls("/message/send")) == 8
 
 
 @pytest.mark.slow

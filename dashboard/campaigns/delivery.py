@@ -37,16 +37,19 @@ UNKNOWN = ("The request reached WeCom or may have, but no answer came, and it co
 # --- the worker loop -------------------------------------------------------------------------
 
 
-def run(campaign_id: int, call_for_help: Callable[[], None] | None = None) -> datetime | None:
+def run(campaign_id: int, call_for_help: Callable[[], None] | None = None,
+        stopping: Callable[[], bool] | None = None) -> datetime | None:
     """Start the campaign if due, then claim and send its due batches one by one; returns when
     to come back, or None. call_for_help queues another run (on whichever worker is free), called
-    once while more batches are due than are in flight."""
+    once while more batches are due than are in flight; once stopping() is true (the worker shuts
+    down), no more batches are claimed and the rest is left to the next run."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return None
     if campaign.status == "scheduled" and campaign.send_at <= utcnow():
         start(campaign)
-    while (batch := claim(campaign)) is not None or leases.free_orphans(campaign.id):
+    while not (stopping and stopping()) and (
+            (batch := claim(campaign)) is not None or leases.free_orphans(campaign.id)):
         if batch is None:
             continue
         if call_for_help is not None and _more_due(campaign.id):
