@@ -35,7 +35,7 @@ run: $(VENV)/.runtime
 	@echo "  Dashboard: http://$(HOST):$(PORT)/   (Ctrl+C stops it and the worker)"
 	@echo ""
 	$(FLASK) worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	  $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## system-deps: Debian packages the tests need, installed when missing: Chromium for browser
 ##      tests, redis-server for the Redis queue tests (they start their own, on a free port)

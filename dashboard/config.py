@@ -37,6 +37,7 @@ class Defaults:
     LOGIN_SLOW_SECONDS = 1.0
     LOGIN_REFUSE_AFTER = 10  # failures of one account before attempts are refused for the window
     LOGIN_IP_REFUSE_AFTER = 30  # failures from one address before it is refused for the window
+    TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host to believe
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -56,8 +57,10 @@ ENVIRONMENT = {
     "WECOM_SEATS": "WECOM_SEATS",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
     "CAMPAIGN_CONCURRENT_CALLS": "CAMPAIGN_CONCURRENT_CALLS",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
-INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "CAMPAIGN_CONCURRENT_CALLS"}
+INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "CAMPAIGN_CONCURRENT_CALLS",
+            "TRUSTED_PROXIES"}
 
 
 class ConfigError(RuntimeError):
