@@ -114,6 +114,13 @@ def start_worker(env, log, *args) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def consuming(redis_url: str) -> int:
+    """Worker threads waiting on the Redis queue (each worker process has some once started)."""
+    import redis
+
+    return sum(c["cmd"] == "brpop" for c in redis.Redis.from_url(redis_url).client_list())
+
+
 def stop_worker(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, signal.SIGTERM)

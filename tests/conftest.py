@@ -1,15 +1,11 @@
 """Shared fixtures: an app on a real SQLite file, its client and CLI runner, users to log in as,
 and a private redis-server for the tests of the Redis queue."""
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 
 from dashboard import create_app
 from dashboard.auth import service as auth_service
 from dashboard.extensions import db
+from tests import servers
 
 PASSWORD = "correct-horse-battery"
 
@@ -64,38 +60,11 @@ def login(client):
     return do
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    """Debian's redis-server on a free loopback port, without persistence, for the session;
-    yields its URL. `make test` installs the package when missing."""
-    import redis
-
-    binary = shutil.which("redis-server") or pytest.fail("redis-server is missing: run `make test`, "
-                                                         "or apt-get install redis-server")
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    """A private redis-server for the whole session; yields its URL."""
+    with servers.redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 import pytest
-import redis
 
 from dashboard import tasks
 from dashboard.campaigns import delivery, leases, service
 from dashboard.extensions import db
 from dashboard.models import Delivery, SendBatch, utcnow
-from tests.campaign_factories import (card_version, make_campaign, send_now, start_worker, status_of,
-                                      stop_worker, userids, wait_until, wired, worker_env)
+from tests.campaign_factories import (card_version, consuming, make_campaign, send_now, start_worker,
+                                      status_of, stop_worker, userids, wait_until, wired, worker_env)
 from tests.conftest import make_app
 from tests.fake_wecom import FakeWeCom
 
@@ -39,13 +38,12 @@ def app(tmp_path, fake, redis_url):
 def workers(app, fake, log_path, count=3):
     """count worker processes of two threads each: one process can hold at most two of a
     campaign's four batches in flight, so the others must take part."""
-    env, queue = worker_env(app, fake), redis.Redis.from_url(app.config["TASK_QUEUE_URL"])
+    env = worker_env(app, fake)
     with open(log_path, "wb") as log, ExitStack() as stack:
         procs = [start_worker(env, log, "--workers", "2") for _ in range(count)]
         for proc in procs:
             stack.callback(stop_worker, proc)
-        wait_until(lambda: sum(c["cmd"] == "brpop" for c in queue.client_list()) >= count,
-                   timeout=30)  # consuming
+        wait_until(lambda: consuming(app.config["TASK_QUEUE_URL"]) >= count, timeout=30)
         yield procs
 
 

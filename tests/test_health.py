@@ -2,7 +2,8 @@
 import pytest
 
 from dashboard import create_app
-from tests.conftest import free_port, make_app
+from tests.conftest import make_app
+from tests.servers import free_port
 
 
 def health(app):

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.campaign_factories import ROOT, wait_until
-from tests.conftest import free_port
+from tests.servers import free_port
 
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 
