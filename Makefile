@@ -49,7 +49,7 @@ system-deps:
 test: $(VENV)/.dev system-deps
 	$(BIN)/pytest
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev system-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

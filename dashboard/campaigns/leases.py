@@ -72,7 +72,8 @@ def claim(batch: SendBatch, now: datetime) -> bool:
     carry the send time from now on, so the per-member limits count it while in flight."""
     won = db.session.execute(
         db.update(SendBatch).where(SendBatch.id == batch.id, claimable(now))
-        .values(status="sending", attempts=batch.attempts + 1, sent_at=batch.sent_at or now,
+        .values(status="sending", attempts=batch.attempts + 1,
+                sent_at=batch.sent_at or now,  # the first attempt: recall and dedupe windows start here
                 not_before=None, wait_reason=None, lease_owner=worker_id(), lease_until=now + LEASE)
         .execution_options(synchronize_session=False)).rowcount == 1
     if won:
