@@ -61,13 +61,15 @@ def plan(app, people: list[str]) -> tuple[int, float]:
         return campaign.id, time.monotonic() - start
 
 
-def deliver(app, campaign_id: int) -> tuple[float, float]:
+def deliver(app, campaign_id: int, timeout: float = 300) -> tuple[float, float]:
     """Queue the campaign; returns (enqueue time, time it was seen 'sent'), monotonic."""
     with app.app_context():
         enqueued = time.monotonic()
         tasks.deliver(campaign_id)
         while db.session.get(Campaign, campaign_id).status != "sent":
             db.session.rollback()  # a fresh read each time
+            if time.monotonic() - enqueued > timeout:
+                raise TimeoutError(f"campaign {campaign_id} not sent within {timeout} s")
             time.sleep(0.01)
         return enqueued, time.monotonic()
 

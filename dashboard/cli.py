@@ -72,7 +72,8 @@ def demo_seed():
 
 
 @click.command("worker")
-@click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
+@click.option("--workers", default=8, show_default=True,
+              help="Threads running jobs; each batch in flight takes one.")
 def worker(workers):
     """Run the background worker: campaign delivery and scheduled sends (Ctrl+C stops it)."""
     from .tasks import run_worker

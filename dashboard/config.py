@@ -26,7 +26,7 @@ class Defaults:
     DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app
     PASSWORD_HASH_METHOD = "scrypt"
     WECOM_SEATS = None  # licensed seats; the daily quota is seats x 200 (unset: directory size)
-    CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once
+    CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once, across all workers
     CAMPAIGN_MAX_ATTEMPTS = 5  # tries of a batch on retryable WeCom errors
     CAMPAIGN_RETRY_BASE = 1.0  # seconds; backoff doubles from here, with jitter
     API_RATE_LIMIT = 120  # requests per token and window; 0 turns the limit off
@@ -38,6 +38,7 @@ class Defaults:
     LOGIN_REFUSE_AFTER = 10  # failures of one account before attempts are refused for the window
     LOGIN_IP_REFUSE_AFTER = 30  # failures from one address before it is refused for the window
     RETENTION_DAYS = 180  # `flask retention purge`: finished campaigns idle this long lose names
+    TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host to believe
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -57,8 +58,11 @@ ENVIRONMENT = {
     "WECOM_SEATS": "WECOM_SEATS",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
     "RETENTION_DAYS": "RETENTION_DAYS",
+    "CAMPAIGN_CONCURRENT_CALLS": "CAMPAIGN_CONCURRENT_CALLS",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
-INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS"}
+INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
+            "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES"}
 
 
 class ConfigError(RuntimeError):

@@ -3,7 +3,8 @@ campaigns and picks up those a stopped worker left behind.
 
 TASK_QUEUE_URL chooses the storage: ``sqlite:///path`` (the default, one machine) or
 ``redis://host:port/db`` (workers on several machines). The durable state is in the database;
-the queue only says "look at campaign N now (or at eta)", so a lost queue entry costs a sweep.
+the queue only says "look at campaign N now (or at eta)", so a lost queue entry costs a sweep,
+and a run queued twice does no harm: runs share out a campaign's batches (campaigns/leases.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from flask import current_app
 from huey import Huey, RedisHuey
 from huey.consumer import Consumer, Scheduler
-from huey.storage import SqliteStorage
+from huey.storage import RedisStorage, SqliteStorage
 
 from .campaigns import delivery, leases
 from .reports import rollup
@@ -50,7 +51,13 @@ def make_huey(url: str, instance_path: str) -> Huey:
         if importlib.util.find_spec("redis") is None:
             raise ConfigError("TASK_QUEUE_URL is a Redis URL but the redis package is missing: "
                               "run `pip install redis` in the app's environment, or use sqlite:///.")
-        return RedisHuey("dashboard", url=url, results=False)
+        from redis import ConnectionPool
+
+        # Bounded waits, so /healthz and the web process fail fast when Redis is away; the
+        # socket timeout is well above the consumer's 1 s blocking read.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=3, socket_timeout=10,
+                                       health_check_interval=30)
+        return RedisHuey("dashboard", connection_pool=pool, results=False)
     raise ConfigError(f"TASK_QUEUE_URL must be sqlite:///path or redis://host:port/db, not {url!r}.")
 
 
@@ -69,7 +76,9 @@ def init_app(app) -> None:
     @huey.task(name="deliver")
     @in_app
     def deliver_task(campaign_id: int) -> None:
-        if (when := delivery.run(campaign_id)) is not None:
+        stop = app.extensions.get("worker_stop")  # set when the worker shuts down gracefully
+        if (when := delivery.run(campaign_id, lambda: deliver_task(campaign_id),
+                                 stopping=stop.is_set if stop else None)) is not None:
             deliver_task.schedule((campaign_id,), eta=when)
 
     @huey.periodic_task(lambda now: True, name="sweep")  # every SWEEP_SECONDS, see _Scheduler
@@ -81,6 +90,12 @@ def init_app(app) -> None:
 
     app.extensions["huey"] = huey
     app.extensions["campaign_tasks"] = {"deliver": deliver_task, "sweep": sweep}
+
+
+def redis_connection(app):
+    """The queue's Redis client when TASK_QUEUE_URL is Redis, else None."""
+    storage = app.extensions["huey"].storage
+    return storage.conn if isinstance(storage, RedisStorage) else None
 
 
 def deliver(campaign_id: int, eta: datetime | None = None) -> None:
@@ -105,15 +120,17 @@ class _Consumer(Consumer):
 
 def make_consumer(app, workers: int = 2) -> Consumer:
     """Threads that poll the queue at most 0.5 s apart when idle, and run the sweep."""
-    return _Consumer(app.extensions["huey"], workers=workers, worker_type="thread",
-                     initial_delay=0.05, backoff=1.5, max_delay=0.5, scheduler_interval=1)
+    consumer = _Consumer(app.extensions["huey"], workers=workers, worker_type="thread",
+                         initial_delay=0.05, backoff=1.5, max_delay=0.5, scheduler_interval=1)
+    app.extensions["worker_stop"] = consumer.stop_flag
+    return consumer
 
 
 def run_worker(app, workers: int = 2) -> None:
     """`flask --app wsgi worker`: recover from an earlier stop, then consume until signalled."""
     with app.app_context():
-        if released := leases.recover():
-            log.info("released %d campaign(s) held by a stopped worker", released)
+        if released := leases.free_orphans():
+            log.info("released %d batch(es) held by a stopped worker of this host", released)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # not a line per task and sweep
         for name in ("huey", "huey.consumer.Scheduler"):
             logging.getLogger(name).setLevel(logging.WARNING)

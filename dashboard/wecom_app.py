@@ -1,20 +1,24 @@
 """The app's WeCom connection: one API client and one callback crypto per app, from its config.
 
-Sandbox and production differ only in configuration (WECOM_API_BASE and the credentials).
+Sandbox and production differ only in configuration (WECOM_API_BASE and the credentials). The
+access token is shared by every process: in Redis when the queue is Redis, else in the database.
 """
+import time
 from functools import cached_property
 
 from flask import current_app
 
-from .wecom.client import WeComClient
+from . import tasks
+from .wecom.client import TokenCache, WeComClient
 from .wecom.crypto import CallbackCrypto
+from .wecom_tokens import DatabaseTokenCache, RedisTokenCache
 
 
 class WeComConnection:
     """Built lazily, so a misconfigured key is reported where it is used, not at start-up."""
 
-    def __init__(self, config) -> None:
-        self.config = config
+    def __init__(self, app) -> None:
+        self.app, self.config = app, app.config
 
     @cached_property
     def client(self) -> WeComClient:
@@ -23,6 +27,8 @@ class WeComConnection:
             self.config["WECOM_SECRET"],
             int(self.config["WECOM_AGENT_ID"]),
             base_url=self.config["WECOM_API_BASE"],
+            clock=time.time,  # the same on every machine sharing the token
+            token_cache=token_cache(self.app),
         )
 
     @cached_property
@@ -32,8 +38,13 @@ class WeComConnection:
         )
 
 
+def token_cache(app) -> TokenCache:
+    redis = tasks.redis_connection(app)
+    return RedisTokenCache(redis) if redis is not None else DatabaseTokenCache(app)
+
+
 def init_app(app) -> None:
-    app.extensions["wecom"] = WeComConnection(app.config)
+    app.extensions["wecom"] = WeComConnection(app)
 
 
 def client() -> WeComClient:

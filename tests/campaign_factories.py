@@ -1,6 +1,12 @@
-"""Plain factories for the campaign tests: an app wired to a FakeWeCom, cards, campaigns."""
+"""Plain factories for the campaign tests: an app wired to a FakeWeCom, cards, campaigns, and
+`flask --app wsgi worker` processes."""
+import os
+import signal
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from dashboard import tasks
 from dashboard.auth import service as auth_service
@@ -9,6 +15,7 @@ from dashboard.extensions import db
 from dashboard.models import Campaign, Card, CardVersion
 from tests.conftest import PASSWORD, make_app
 
+ROOT = Path(__file__).resolve().parent.parent
 BUTTON_CARD = {
     "card_type": "button_interaction",
     "main_title": {"title": "报名确认", "desc": "周五 19:00 团建"},
@@ -91,3 +98,30 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):
 def status_of(app, campaign_id: int) -> str:
     with app.app_context():
         return db.session.get(Campaign, campaign_id).status
+
+
+def worker_env(app, fake) -> dict:
+    """The environment of a worker process sharing the app's database and queue."""
+    return {**os.environ, **wecom_config(fake), "SECRET_KEY": "test", "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"]}
+
+
+def start_worker(env, log, *args) -> subprocess.Popen:
+    """`flask --app wsgi worker [args]` in its own process group, output to the open file log."""
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def consuming(redis_url: str) -> int:
+    """Worker threads waiting on the Redis queue (each worker process has some once started)."""
+    import redis
+
+    return sum(c["cmd"] == "brpop" for c in redis.Redis.from_url(redis_url).client_list())
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=15)

@@ -1,9 +1,11 @@
-"""Shared fixtures: an app on a real SQLite file, its client and CLI runner, and users to log in as."""
+"""Shared fixtures: an app on a real SQLite file, its client and CLI runner, users to log in as,
+and a private redis-server for the tests of the Redis queue."""
 import pytest
 
 from dashboard import create_app
 from dashboard.auth import service as auth_service
 from dashboard.extensions import db
+from tests import servers
 
 PASSWORD = "correct-horse-battery"
 
@@ -56,3 +58,19 @@ def login(client):
         return client.post("/login", data={"username": username, "password": password})
 
     return do
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A private redis-server for the whole session; yields its URL."""
+    with servers.redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    import redis
+
+    redis.Redis.from_url(redis_server).flushall()
+    return redis_server

@@ -1,12 +1,9 @@
 """Background delivery against the fake WeCom server over real HTTP, through the real Huey queue."""
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,11 +12,10 @@ from dashboard.campaigns import delivery, limits, queries, service
 from dashboard.extensions import db
 from dashboard.models import Campaign, Delivery, SendBatch, utcnow
 from dashboard.wecom.client import encode_body
-from tests.campaign_factories import (card_version, make_campaign, send_now, status_of, userids, wait_until,
-                                      wecom_config, wired, wired_app)
+from tests.campaign_factories import (card_version, make_campaign, send_now, start_worker, status_of,
+                                      stop_worker, userids, wait_until, wired, wired_app, worker_env)
 from tests.fake_wecom import FakeWeCom
 
-ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = userids(2500)
 
 
@@ -299,11 +295,6 @@ def test_a_batch_left_sending_by_a_dead_worker(app, fake, duplicate_check, outco
     assert len(fake.calls("/message/send")) == (1 if duplicate_check else 0)
 
 
-def _worker(env, log):
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
 @pytest.mark.slow
 def test_worker_killed_mid_campaign_resumes_with_nothing_twice_and_nothing_skipped(tmp_path):
     people = userids(6000)
@@ -313,23 +304,20 @@ def test_worker_killed_mid_campaign_resumes_with_nothing_twice_and_nothing_skipp
             cid = make_campaign({"users": people}).id
             service.send(db.session.get(Campaign, cid), actor="test")
             db.session.commit()  # no queue entry: the worker's start-up sweep finds it
-        env = {**os.environ, **wecom_config(fake), "SECRET_KEY": "test", "LOG_LEVEL": "WARNING",
-               "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-               "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"]}
+        env = worker_env(app, fake)
         with open(tmp_path / "worker.log", "wb") as log:
-            first = _worker(env, log)
+            first = start_worker(env, log)
             wait_until(lambda: len(fake.calls("/message/send")) >= 3, timeout=30)
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
             time.sleep(0.5)  # the call in flight still lands at the fake
             assert status_of(app, cid) == "sending"
             assert "sending" in {b.status for b in batches(app, cid)}
-            second = _worker(env, log)
+            second = start_worker(env, log)
             try:
                 wait_until(lambda: sent(app, cid), timeout=60)
             finally:
-                second.send_signal(signal.SIGTERM)
-                second.wait(timeout=15)
+                stop_worker(second)
     assert fake.deliveries == Counter(people), (tmp_path / "worker.log").read_text()[-3000:]
     assert 7 <= len(fake.calls("/message/send")) <= 6 + 4  # those in flight were repeated
     assert set(ledger(app, cid).values()) == {"accepted"} and status_of(app, cid) == "sent"

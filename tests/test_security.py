@@ -1,3 +1,7 @@
+import pytest
+
+from dashboard.extensions import db
+from dashboard.models import AuditLog
 from tests.conftest import make_app
 
 
@@ -29,3 +33,13 @@ def test_no_template_has_inline_script(app):
         or re.search(r"\son[a-z]+\s*=\s*[\"']", path.read_text())
     ]
     assert inline == []
+
+
+@pytest.mark.parametrize("proxies, seen", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_forwarded_addresses_are_believed_only_behind_trusted_proxies(tmp_path, proxies, seen):
+    app = make_app(tmp_path, TRUSTED_PROXIES=proxies)
+    app.test_client().post("/login", data={"username": "nobody", "password": "wrong-password"},
+                           headers={"X-Forwarded-For": "203.0.113.9"})
+    with app.app_context():
+        row = db.session.scalar(db.select(AuditLog).filter_by(action="login_failed"))
+        assert row.details["source"] == seen

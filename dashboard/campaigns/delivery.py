@@ -1,16 +1,18 @@
-"""Background delivery: the worker works through a campaign's planned batches (plan.py).
+"""Background delivery: workers claim a campaign's planned batches (plan.py) one at a time and
+send them; any number of workers, on any number of machines, share one campaign (leases.py).
 
-A batch is marked 'sending' and committed before its call, and its outcome recorded after, so a
-worker that dies leaves a batch whose outcome is unknown. That batch is repeated only with the
-identical stored body and WeCom's duplicate check on, within its interval (WeCom then suppresses
-the copy); otherwise it is marked 'unknown' for a person to decide. Every repeat is bounded.
-Functions here commit: they run in the worker, where each step must be durable.
+A batch is claimed ('sending', leased to the worker) and committed before its call, and its
+outcome recorded after, so a worker that dies leaves a batch whose outcome is unknown. That batch
+is repeated only with the identical stored body and WeCom's duplicate check on, within its
+interval (WeCom then suppresses the copy); otherwise it is marked 'unknown' for a person to
+decide. Every repeat is bounded. Functions here commit: they run in the worker, where each step
+must be durable.
 """
 from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -35,40 +37,55 @@ UNKNOWN = ("The request reached WeCom or may have, but no answer came, and it co
 # --- the worker loop -------------------------------------------------------------------------
 
 
-def run(campaign_id: int) -> datetime | None:
-    """Start the campaign if due, send its due batches; returns when to come back, or None."""
+def run(campaign_id: int, call_for_help: Callable[[], None] | None = None,
+        stopping: Callable[[], bool] | None = None) -> datetime | None:
+    """Start the campaign if due, then claim and send its due batches one by one; returns when
+    to come back, or None. call_for_help queues another run (on whichever worker is free), called
+    once while more batches are due than are in flight; once stopping() is true (the worker shuts
+    down), no more batches are claimed and the rest is left to the next run."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return None
     if campaign.status == "scheduled" and campaign.send_at <= utcnow():
         start(campaign)
-    if not leases.take(campaign_id):
-        return None
-    try:
-        _work(campaign)
-        return settle(campaign)
-    finally:
-        db.session.rollback()  # after an error, so the lease can still be released
-        leases.release(campaign_id)
+    while not (stopping and stopping()) and (
+            (batch := claim(campaign)) is not None or leases.free_orphans(campaign.id)):
+        if batch is None:
+            continue
+        if call_for_help is not None and _more_due(campaign.id):
+            call_for_help()
+            call_for_help = None
+        try:
+            send(campaign, batch)
+        except Exception:  # a bug or a lost database: let another run take the batch over
+            db.session.rollback()
+            leases.release(batch.id)
+            raise
+    return settle(campaign)
 
 
-def _work(campaign: Campaign) -> None:
-    """Keep up to CAMPAIGN_CONCURRENT_CALLS batches in flight; only the HTTP calls leave this
-    thread, every database step stays in it."""
-    client, limit = wecom_app.client(), current_app.config["CAMPAIGN_CONCURRENT_CALLS"]
-    flying: dict[Future, SendBatch] = {}
-    with ThreadPoolExecutor(limit, thread_name_prefix=f"campaign-{campaign.id}") as pool:
-        while True:
-            while len(flying) < limit and leases.renew(campaign.id) and (
-                    batch := _next_due(campaign.id, [b.id for b in flying.values()])) is not None:
-                if prepare(campaign, batch):
-                    flying[pool.submit(client.send, batch.request)] = batch
-            db.session.commit()  # no transaction stays open while calls are in flight
-            if not flying:
-                return
-            done, _ = wait(flying, return_when=FIRST_COMPLETED)
-            for future in done:
-                outcome(campaign, flying.pop(future), future)
+def claim(campaign: Campaign) -> SendBatch | None:
+    """The campaign's next due batch, leased to this worker (committed); None when none is due,
+    the campaign is no longer sending, or CAMPAIGN_CONCURRENT_CALLS of its batches are in flight.
+    Claims run one at a time across workers, so the per-member limits see every earlier claim."""
+    limit = current_app.config["CAMPAIGN_CONCURRENT_CALLS"]
+    while True:
+        leases.lock_claims()
+        now, batch = utcnow(), None
+        status = db.session.scalar(db.select(Campaign.status).filter_by(id=campaign.id))
+        if status == "sending" and leases.in_flight(campaign.id, now) < limit:
+            batch = _next_due(campaign.id, now)
+        if batch is None:
+            db.session.commit()
+            return None
+        if prepare(campaign, batch):
+            return batch
+
+
+def _more_due(campaign_id: int) -> bool:
+    now = utcnow()
+    return (leases.in_flight(campaign_id, now) < current_app.config["CAMPAIGN_CONCURRENT_CALLS"]
+            and _next_due(campaign_id, now) is not None)
 
 
 def start(campaign: Campaign) -> None:
@@ -80,24 +97,15 @@ def start(campaign: Campaign) -> None:
         log.info("campaign %s started on schedule", campaign.id)
 
 
-def _due(now: datetime):
-    return db.or_(SendBatch.status == "sending", db.and_(
-        SendBatch.status == "pending",
-        db.or_(SendBatch.not_before.is_(None), SendBatch.not_before <= now)))
-
-
-def _next_due(campaign_id: int, in_flight: list[int]) -> SendBatch | None:
-    query = db.select(SendBatch).filter_by(campaign_id=campaign_id).where(_due(utcnow()))
-    if in_flight:
-        query = query.where(SendBatch.id.not_in(in_flight))
-    return db.session.scalar(query.order_by(SendBatch.number).limit(1))
+def _next_due(campaign_id: int, now: datetime) -> SendBatch | None:
+    return db.session.scalar(db.select(SendBatch).filter_by(campaign_id=campaign_id)
+                             .where(leases.claimable(now)).order_by(SendBatch.number).limit(1))
 
 
 def prepare(campaign: Campaign, batch: SendBatch) -> bool:
     """Drop a reminder's new responders, give up on an unknown outcome, make the batch wait, or
     claim it for a call (committed)."""
-    now = utcnow()
-    claimed = False
+    now, claimed = utcnow(), False
     if not _leave_out_who_answered(campaign, batch):
         log.info("campaign %s batch %s: everyone in it answered meanwhile", campaign.id, batch.number)
     elif (why := _unsafe_to_repeat(campaign, batch, now)) is not None:
@@ -107,25 +115,38 @@ def prepare(campaign: Campaign, batch: SendBatch) -> bool:
         log.info("campaign %s batch %s waits until %s: %s", campaign.id, batch.number,
                  wait_for.until, wait_for.reason)
     else:
-        _claim(batch, now)
-        claimed = True
+        claimed = leases.claim(batch, now)
     db.session.commit()
     return claimed
 
 
-def outcome(campaign: Campaign, batch: SendBatch, call: Future) -> None:
-    """Record what the call for the batch came to: accepted, retry later, or a permanent error."""
+def send(campaign: Campaign, batch: SendBatch) -> None:
+    """Make the batch's call and record its outcome, unless another worker took the batch over
+    meanwhile (its lease ran out): then the outcome is that worker's to record."""
+    attempt = batch.attempts
     try:
-        result = call.result()
-    except RetryableError as exc:
-        _retry_later(campaign, batch, exc)
-    except ApiError as exc:
-        if exc.errcode != ALL_INVALID:
-            fail_campaign(campaign, batch, exc)
-        else:
-            record(batch, SendResult.from_response(exc.response))
+        result = wecom_app.client().send(batch.request)
+    except (RetryableError, ApiError) as exc:
+        result = exc
+    if not leases.held(batch.id, attempt):
+        log.warning("campaign %s batch %s was taken over during attempt %s", campaign.id,
+                    batch.number, attempt)
+        db.session.rollback()
+        return
+    outcome(campaign, batch, result)
+
+
+def outcome(campaign: Campaign, batch: SendBatch, result: SendResult | Exception) -> None:
+    """Record what the call for the batch came to: accepted, retry later, or a permanent error."""
+    if isinstance(result, RetryableError):
+        _retry_later(campaign, batch, result)
+    elif isinstance(result, ApiError) and result.errcode != ALL_INVALID:
+        fail_campaign(campaign, batch, result)
+    elif isinstance(result, ApiError):
+        record(batch, SendResult.from_response(result.response))
     else:
         record(batch, result)
+    batch.lease_until = None
     db.session.commit()
 
 
@@ -168,12 +189,6 @@ def _unsafe_to_repeat(campaign: Campaign, batch: SendBatch, now: datetime) -> st
 def _member_wait(batch: SendBatch, now: datetime) -> limits.Wait | None:
     userids = db.select(Delivery.userid).where(Delivery.batch_id == batch.id)
     return limits.wait_for(userids, now, exclude_batch=batch.id)
-
-
-def _claim(batch: SendBatch, now: datetime) -> None:
-    batch.status, batch.attempts = "sending", batch.attempts + 1
-    batch.sent_at = batch.sent_at or now  # the first attempt: recall and dedupe windows start here
-    batch.not_before = batch.wait_reason = None
 
 
 def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> None:
@@ -252,12 +267,13 @@ def cancel_batches(campaign: Campaign, detail: str) -> None:
 
 
 def settle(campaign: Campaign) -> datetime | None:
-    """After the loop: the next batch's time if some wait, or the campaign's final status."""
+    """After a run's loop: nothing while other workers still send (the last one settles), the
+    next batch's time if some wait, or the campaign's final status (set once)."""
     db.session.refresh(campaign)
     if campaign.status == "cancelled":  # a batch that was in flight may have asked for a retry
         cancel_batches(campaign, "Not sent: the campaign was cancelled.")
         db.session.commit()
-    if campaign.status != "sending":
+    if campaign.status != "sending" or leases.in_flight(campaign.id, utcnow()):
         return None
     waiting = db.session.scalars(db.select(SendBatch.not_before).filter_by(campaign_id=campaign.id)
                                  .where(SendBatch.status.in_(("pending", "sending")))).all()
@@ -266,13 +282,13 @@ def settle(campaign: Campaign) -> datetime | None:
     states = dict(db.session.execute(db.select(Delivery.state, db.func.count())
                                      .filter_by(campaign_id=campaign.id).group_by(Delivery.state)).all())
     failed, total = states.get("failed", 0), sum(states.values())
-    campaign.status = "sent" if not failed else "partially_sent" if failed < total else "failed"
-    campaign.finished_at = utcnow()
-    if failed:
-        campaign.status_reason = (f"{failed:,} of {total:,} recipients failed: see the batches "
-                                  "below, and “Resend to failed” for those another try may fix.")
-    db.session.commit()
-    log.info("campaign %s finished: %s", campaign.id, campaign.status)
+    status = "sent" if not failed else "partially_sent" if failed < total else "failed"
+    reason = (f"{failed:,} of {total:,} recipients failed: see the batches below, and “Resend to "
+              "failed” for those another try may fix.") if failed else campaign.status_reason
+    if leases.update(campaign.id, Campaign.status == "sending", status=status,
+                     finished_at=utcnow(), status_reason=reason):
+        log.info("campaign %s finished: %s", campaign.id, status)
+    db.session.refresh(campaign)
     return None
 
 
@@ -280,14 +296,15 @@ def settle(campaign: Campaign) -> datetime | None:
 
 
 def due_campaigns() -> list[int]:
-    """Start scheduled campaigns whose time has come, and find 'sending' campaigns nobody works
-    on that have work due (after a restart, or a lost queue entry)."""
+    """Start scheduled campaigns whose time has come, and find 'sending' campaigns with batches
+    to claim or nothing left to send (after a restart, a stopped worker, a lost queue entry).
+    Every worker's consumer runs this sweep: it only queues runs, which share out the work."""
     now = utcnow()
     for campaign in db.session.scalars(db.select(Campaign).filter_by(status="scheduled")
                                        .where(Campaign.send_at <= now)).all():
         start(campaign)
-    idle = db.select(Campaign.id).filter_by(status="sending").where(leases.idle())
-    busy = db.select(SendBatch.campaign_id).where(_due(now))
+    leases.free_orphans()
+    due = db.select(SendBatch.campaign_id).where(leases.claimable(now))
     unsettled = db.select(SendBatch.campaign_id).where(SendBatch.status.in_(("pending", "sending")))
-    return list(db.session.scalars(idle.where(db.or_(Campaign.id.in_(busy),
-                                                     Campaign.id.not_in(unsettled)))))
+    return list(db.session.scalars(db.select(Campaign.id).filter_by(status="sending").where(
+        db.or_(Campaign.id.in_(due), Campaign.id.not_in(unsettled)))))

@@ -1,17 +1,25 @@
-"""Which worker works on which campaign: a lease on the campaign row, renewed before each batch.
+"""Which worker sends which batch: a lease on the batch row, claimed one worker at a time.
 
-A batch found 'sending' by the holder of a fresh lease was left by a worker that stopped, so its
-outcome is unknown (delivery.py decides what to do with it). A worker that starts releases the
-leases that earlier workers on the same host held; leases of other hosts run out after LEASE.
+Any number of workers, on any number of machines, work on one campaign (delivery.py). A claim is
+a conditional UPDATE of the batch, so two workers never hold the same batch; and claims run one at
+a time under the claims lock (a row each claim's transaction updates first, held by the database
+until the commit), so the per-member limits read by one claim include every batch claimed before.
+
+A batch found 'sending' with its lease run out, or held by a process of this host that is gone,
+was left by a stopped worker and its outcome is unknown (delivery.py decides what to do with it).
+Workers are named ``host:pid``, so host names must differ between machines.
 """
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Campaign, utcnow
+from ..models import Campaign, Delivery, SendBatch, SharedValue, utcnow
 
 LEASE = timedelta(seconds=90)  # longer than one call can take (timeouts, one token renewal)
+CLAIMS = "campaign-claims"  # the SharedValue row that claims lock
 
 
 def worker_id() -> str:
@@ -26,36 +34,95 @@ def update(campaign_id: int, *where, **values) -> bool:
     return result.rowcount == 1
 
 
-def take(campaign_id: int) -> bool:
-    now = utcnow()
-    return update(campaign_id, Campaign.status == "sending",
-                  db.or_(Campaign.lease_until.is_(None), Campaign.lease_until < now),
-                  lease_owner=worker_id(), lease_until=now + LEASE)
+def lock_claims() -> None:
+    """Hold the claims lock until the session's next commit or rollback.
 
-
-def renew(campaign_id: int) -> bool:
-    """Also the pause/cancel check: a campaign no longer 'sending' cannot be renewed.
-    Committed with the batch's next step (one commit less per batch)."""
-    result = db.session.execute(
-        db.update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "sending",
-                                  Campaign.lease_owner == worker_id())
-        .values(lease_until=utcnow() + LEASE).execution_options(synchronize_session=False))
-    return result.rowcount == 1
-
-
-def release(campaign_id: int) -> None:
-    update(campaign_id, Campaign.lease_owner == worker_id(), lease_owner=None, lease_until=None)
-
-
-def idle():
-    """The condition for campaigns that no live worker holds."""
-    return db.or_(Campaign.lease_until.is_(None), Campaign.lease_until < utcnow())
-
-
-def recover() -> int:
-    """At worker start: leases held by an earlier worker on this host died with it."""
-    result = db.session.execute(
-        db.update(Campaign).where(Campaign.lease_owner.like(f"{socket.gethostname()}:%"))
-        .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+    The UPDATE opens the transaction: PostgreSQL locks the row, SQLite takes its write lock.
+    """
     db.session.commit()
-    return result.rowcount
+    lock = db.update(SharedValue).filter_by(name=CLAIMS).values(value=worker_id())
+    if db.session.execute(lock).rowcount == 0:  # the first claim ever: make the row
+        db.session.rollback()
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(db.insert(SharedValue).values(name=CLAIMS))
+        except IntegrityError:  # another worker made it first
+            pass
+        db.session.execute(lock)
+
+
+def claimable(now: datetime):
+    """The condition for batches a worker may claim: due, or left by a stopped worker."""
+    return db.or_(
+        db.and_(SendBatch.status == "pending",
+                db.or_(SendBatch.not_before.is_(None), SendBatch.not_before <= now)),
+        db.and_(SendBatch.status == "sending",
+                db.or_(SendBatch.lease_until.is_(None), SendBatch.lease_until < now)))
+
+
+def in_flight(campaign_id: int, now: datetime) -> int:
+    """Batches of the campaign that a live worker is sending."""
+    return db.session.scalar(db.select(db.func.count()).select_from(SendBatch).where(
+        SendBatch.campaign_id == campaign_id, SendBatch.status == "sending",
+        SendBatch.lease_until >= now))
+
+
+def claim(batch: SendBatch, now: datetime) -> bool:
+    """Lease the batch to this worker for one attempt, if it is still claimable. Its ledger rows
+    carry the send time from now on, so the per-member limits count it while in flight."""
+    won = db.session.execute(
+        db.update(SendBatch).where(SendBatch.id == batch.id, claimable(now))
+        .values(status="sending", attempts=batch.attempts + 1,
+                sent_at=batch.sent_at or now,  # the first attempt: recall and dedupe windows start here
+                not_before=None, wait_reason=None, lease_owner=worker_id(), lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if won:
+        db.session.execute(db.update(Delivery).where(Delivery.batch_id == batch.id,
+                                                     Delivery.state == "pending").values(sent_at=now))
+    return won
+
+
+def held(batch_id: int, attempt: int) -> bool:
+    """Whether this worker still holds the batch for that attempt (nobody took it over)."""
+    return db.session.scalar(db.select(db.func.count()).select_from(SendBatch).where(
+        SendBatch.id == batch_id, SendBatch.status == "sending", SendBatch.attempts == attempt,
+        SendBatch.lease_owner == worker_id())) == 1
+
+
+def release(batch_id: int) -> None:
+    """Give up this worker's claim at once (after an error), committed."""
+    db.session.execute(db.update(SendBatch).where(SendBatch.id == batch_id,
+                                                  SendBatch.lease_owner == worker_id())
+                       .values(lease_until=None).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def free_orphans(campaign_id: int | None = None) -> int:
+    """Release the batches held by processes of this host that are gone (killed, crashed), so
+    other workers take them over now rather than when their lease runs out. Committed."""
+    host = socket.gethostname()
+    query = db.select(SendBatch.id, SendBatch.lease_owner).where(
+        SendBatch.status == "sending", SendBatch.lease_until.is_not(None),
+        SendBatch.lease_owner.startswith(f"{host}:", autoescape=True))
+    if campaign_id is not None:
+        query = query.where(SendBatch.campaign_id == campaign_id)
+    freed = 0
+    for batch_id, owner in db.session.execute(query).all():
+        if not _alive(owner):
+            freed += db.session.execute(
+                db.update(SendBatch).where(SendBatch.id == batch_id, SendBatch.lease_owner == owner,
+                                           SendBatch.status == "sending")
+                .values(lease_until=None).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return freed
+
+
+def _alive(owner: str) -> bool:
+    pid = int(owner.rpartition(":")[2])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True

@@ -1,5 +1,10 @@
 """WeCom's per-member limits, read from the ledger: at most 30 messages a minute and 1000 an hour
-from one app to one member; WeCom drops the excess silently, so we wait instead."""
+from one app to one member; WeCom drops the excess silently, so we wait instead.
+
+The ledger is the shared counter: a batch's rows carry their send time from the moment a worker
+claims it, and claims run one at a time across workers (leases.py), so the limits hold however
+many workers send.
+"""
 from __future__ import annotations
 
 from collections import defaultdict

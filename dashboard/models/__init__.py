@@ -9,13 +9,14 @@ from .rollup import CurrentAnswer, EventCount, Respondent, RollupState
 from .user import ROLES, ApiToken, User
 from .base import utcnow
 from .callback_log import CALLBACK_OUTCOMES, CallbackLog
+from .shared import SharedValue
 
 __all__ = [
     "ROLES", "ApiToken", "Audience", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
     "Delivery", "DirectoryDepartment", "DirectoryTag", "DirectoryUser", "EventSelection",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
     "CurrentAnswer", "EventCount", "Respondent", "RollupState",
-    "CALLBACK_OUTCOMES", "CallbackLog",
+    "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue",
 ]
 
 from .sandbox import (  # noqa: E402  (the sandbox's own tables, prefixed sandbox_)

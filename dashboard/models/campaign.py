@@ -34,7 +34,7 @@ class Campaign(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # retention: see retention.py
     purged_people: Mapped[int | None]  # people pseudonymised in its report (campaign and reminders)
-    # Held by the worker delivering the campaign, so one worker works on it at a time.
+    # Unused since batches carry their own lease (dropping a column rebuilds the table on SQLite).
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -73,6 +73,10 @@ class SendBatch(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recall_error: Mapped[str | None] = mapped_column(Text)
+    # The worker ("host:pid") that claimed the batch last, kept after the call; and until when
+    # its claim holds while the call is in flight (campaigns/leases.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship(back_populates="batches")
 

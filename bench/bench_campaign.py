@@ -1,0 +1,81 @@
+"""A campaign to 100,000 recipients on 1, 2 and 4 worker processes sharing a Redis queue and a
+SQLite database, against the fake WeCom server with 50 ms latency per call (issue 11).
+
+Run from the repo root: ``.venv/bin/python bench/bench_campaign.py [recipients] [latency_ms]``.
+Each run has its own redis-server, database, fake WeCom and workers (``flask --app wsgi worker``
+processes, as in production), plans the campaign (bench_send.py), queues it, and times it from
+the enqueue until it is 'sent'. Two series: CAMPAIGN_CONCURRENT_CALLS at its default of 4 (the
+campaign's calls in flight across all workers) and 4 per worker. Prints per run the wall time,
+messages/s, the calls WeCom saw, duplicates (deliveries beyond one per recipient) and the batches
+each worker sent. Exits non-zero on a duplicate, a missed recipient or a second gettoken.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_send import deliver, environment, make_app, plan  # noqa: E402
+from dashboard.extensions import db  # noqa: E402
+from dashboard.models import SendBatch  # noqa: E402
+from tests.campaign_factories import consuming, start_worker, stop_worker, wait_until  # noqa: E402
+from tests.fake_wecom import FakeWeCom  # noqa: E402
+from tests.servers import redis_server  # noqa: E402
+
+WORKERS = (1, 2, 4)
+
+
+def run(people: list[str], latency: float, workers: int, calls: int) -> dict:
+    with tempfile.TemporaryDirectory() as folder, redis_server(Path(folder)) as queue, \
+            FakeWeCom(users=people, latency=latency) as fake:
+        env = {**environment(folder, fake), "TASK_QUEUE_URL": queue}
+        app = make_app(folder, env)
+        env = {**os.environ, **env, "CAMPAIGN_CONCURRENT_CALLS": str(calls)}
+        log_path = Path(folder) / "workers.log"
+        with open(log_path, "wb") as log:
+            procs = [start_worker(env, log) for _ in range(workers)]
+        try:
+            wait_until(lambda: consuming(queue) >= workers, timeout=60)
+            campaign_id, planning = plan(app, people)
+            enqueued, done = deliver(app, campaign_id, timeout=600)
+        except Exception:
+            print(log_path.read_text()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            for proc in procs:
+                stop_worker(proc)
+        with app.app_context():
+            owners = db.session.scalars(db.select(SendBatch.lease_owner)
+                                        .filter_by(campaign_id=campaign_id)).all()
+            db.engine.dispose()
+        return {"wall": done - enqueued, "planning": planning,
+                "sends": len(fake.calls("/message/send")), "tokens": len(fake.calls("/gettoken")),
+                "duplicates": sum(n - 1 for n in fake.deliveries.values()),
+                "missed": len(set(people) - set(fake.deliveries)),
+                "shares": sorted(Counter(owners).values(), reverse=True)}
+
+
+def main(recipients: int = 100_000, latency_ms: float = 50.0) -> int:
+    people = [f"user{i:06d}" for i in range(recipients)]
+    print(f"{recipients:,} recipients, {latency_ms:g} ms per call, SQLite database, Redis queue")
+    print("workers  in flight  wall (s)  messages/s  send  gettoken  duplicates  batches per worker")
+    failed = False
+    for per_worker in (False, True):
+        for workers in WORKERS:
+            calls = 4 * workers if per_worker else 4
+            r = run(people, latency_ms / 1000, workers, calls)
+            print(f"{workers:7}  {calls:9}  {r['wall']:8.2f}  {recipients / r['wall']:10,.0f}  "
+                  f"{r['sends']:4}  {r['tokens']:8}  {r['duplicates']:10}  "
+                  f"{'/'.join(map(str, r['shares']))}", flush=True)
+            failed |= bool(r["duplicates"] or r["missed"] or r["tokens"] != 1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*(float(a) if i else int(a) for i, a in enumerate(sys.argv[1:]))))

@@ -1,0 +1,30 @@
+"""Gunicorn settings for the web process: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+The environment tunes them (in production, the EnvironmentFile of deploy/systemd/); options on
+the command line win over this file (`make run` passes --bind).
+
+    GUNICORN_BIND     address:port to listen on             127.0.0.1:8000
+    WEB_CONCURRENCY   worker processes                      2 x CPU cores + 1
+    GUNICORN_THREADS  threads per worker process            4
+    FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-Proto   127.0.0.1,::1 (gunicorn's own)
+
+Behind a reverse proxy on another machine, set FORWARDED_ALLOW_IPS to its address so that
+gunicorn believes its X-Forwarded-Proto (HTTPS), and TRUSTED_PROXIES=1 for the dashboard to take
+the client's address from X-Forwarded-For (README: Running on several machines).
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)  # gthread: slow clients do not block a process
+worker_class = "gthread"
+timeout = 30  # a worker silent this long is restarted (WeCom gives a callback 5 s)
+graceful_timeout = 30  # on restart, requests in progress get this long to finish
+keepalive = 5  # seconds to hold an idle connection from the proxy
+max_requests, max_requests_jitter = 10000, 1000  # recycle processes now and then
+control_socket_disable = True  # systemd (or make run) manages the process; no ~/.gunicorn socket
+accesslog = "-"  # stdout: the journal under systemd
+errorlog = "-"
+# The path without its query string: sandbox API calls carry access_token there.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'

@@ -1,0 +1,44 @@
+"""gunicorn.conf.py: the production web server starts from it, takes its settings from the
+environment, answers /healthz, and keeps query strings (tokens) out of its access log."""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.campaign_factories import ROOT, wait_until
+from tests.servers import free_port
+
+GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_the_app_from_its_config_file(tmp_path):
+    port = free_port()
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+           "SECRET_KEY": "test", "WECOM_CORP_ID": "wwtest", "WECOM_AGENT_ID": "1000002",
+           "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "a" * 43,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+           "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}"}
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        server = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            url = f"http://127.0.0.1:{port}/healthz?access_token=secret-in-the-query"
+            response = wait_until(lambda: _get(url), timeout=30)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    output = (tmp_path / "gunicorn.log").read_text()
+    assert output.count("Booting worker") == 2  # WEB_CONCURRENCY
+    assert '"GET /healthz HTTP/1.1" 200' in output and "secret-in-the-query" not in output
+
+
+def _get(url):
+    try:
+        return requests.get(url, timeout=5)
+    except requests.ConnectionError:
+        return None
