@@ -33,16 +33,22 @@ run: $(VENV)/.runtime
 	$(FLASK) worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
-## system-deps: Debian packages the tests need (Chromium for browser tests), installed when missing
+## system-deps: Debian packages the tests need, installed when missing: Chromium for browser tests,
+##              PostgreSQL for the second run of the suite (a throwaway server the tests start)
 system-deps:
-	@test -x $(CHROMIUM) || { \
-	  echo "Installing Debian's chromium for the browser tests..."; \
+	@missing=""; test -x $(CHROMIUM) || missing="chromium"; \
+	  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	    || missing="$$missing postgresql"; \
+	  test -z "$$missing" || { \
+	  echo "Installing Debian's $$missing for the tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
 ## test: install test requirements and Debian packages, run the whole suite (browser tests included)
+##       on SQLite, then again on PostgreSQL
 test: $(VENV)/.dev system-deps
 	$(BIN)/pytest
+	$(BIN)/pytest --db postgresql
 
 bench: $(VENV)/.dev
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
