@@ -31,9 +31,9 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _own_database():
-    """Each test's PostgreSQL databases are dropped after it (SQLite files go with tmp_path)."""
+    """On PostgreSQL the database is emptied after each test (SQLite files go with tmp_path)."""
     yield
-    databases.drop_test_databases()
+    databases.after_test()
 
 
 def make_app(tmp_path, **overrides):
