@@ -1,5 +1,5 @@
 """A throwaway PostgreSQL server for the tests and benchmarks: a new cluster in a temporary
-folder, on a free port of 127.0.0.1, tuned for speed over durability, removed when done.
+folder, on a free port of 127.0.0.1, without fsync unless asked to be durable, removed when done.
 
 Debian's packages provide the server (`make system-deps` installs them when missing). As root
 the server runs as the `postgres` user, since PostgreSQL refuses to run as root. By hand:
@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -147,11 +148,12 @@ def _kill_postmaster(data: Path) -> None:
         pid = int((data / "postmaster.pid").read_text().split()[0])
         if str(data).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
             os.kill(pid, signal.SIGQUIT)  # immediate shutdown; the folder goes next
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError):  # no pid file (it never started) or no such process
         pass
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # kill PID cleans up too
     with throwaway_postgres() as server_url:
         print(f"PostgreSQL: {server_url}   (Ctrl+C stops and removes it)", flush=True)
         try:
