@@ -1,4 +1,4 @@
-"""Callback throughput under gunicorn (2 workers) with SQLite in a temporary file, on 127.0.0.1.
+"""Callback throughput under gunicorn (2 workers) with SQLite in a temp file or PostgreSQL, on 127.0.0.1.
 
 Run from the repo root: ``.venv/bin/python bench/bench_callback.py [--events 5000] [--threads 8]``;
 ``--db postgresql`` runs the same on a throwaway PostgreSQL server (scripts/throwaway_postgres.py).
@@ -31,6 +31,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -169,8 +171,6 @@ def phase(server, port: int, requests: list[bytes], threads: int) -> dict:
 
 def stored(database_url: str, task_id: str) -> tuple[int, int, int, int]:
     """(events, distinct dedupe keys, selections, response codes) of one task id."""
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(with_driver(database_url))
     with engine.connect() as conn:
         counts = tuple(conn.execute(text(sql), {"task": task_id}).scalar_one() for sql in (
