@@ -38,16 +38,21 @@ run: $(VENV)/.runtime
 	  $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## system-deps: Debian packages the tests need, installed when missing: Chromium for browser
-##      tests, redis-server for the Redis queue tests (they start their own, on a free port)
+##      tests, redis-server for the Redis queue tests and PostgreSQL for the second run of the
+##      suite (the tests start their own servers, on free ports)
 system-deps:
-	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests..."; \
-	  $(APT_INSTALL) chromium >/dev/null; }
-	@test -x $(REDIS_SERVER) || { echo "Installing Debian's redis-server for the queue tests..."; \
-	  $(APT_INSTALL) redis-server >/dev/null; }
+	@missing=""; test -x $(CHROMIUM) || missing="chromium"; \
+	  test -x $(REDIS_SERVER) || missing="$$missing redis-server"; \
+	  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	    || missing="$$missing postgresql"; \
+	  test -z "$$missing" || { echo "Installing Debian's$$missing for the tests..."; \
+	  $(APT_INSTALL) $$missing >/dev/null; }
 
 ## test: install test requirements and Debian packages, run the whole suite (browser tests included)
+##       on SQLite, then again on PostgreSQL
 test: $(VENV)/.dev system-deps
 	$(BIN)/pytest
+	$(BIN)/pytest --db postgresql
 
 bench: $(VENV)/.dev system-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

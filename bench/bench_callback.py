@@ -1,6 +1,7 @@
-"""Callback throughput under gunicorn (2 workers) with SQLite in a temporary file, on 127.0.0.1.
+"""Callback throughput under gunicorn (2 workers) with SQLite in a temp file or PostgreSQL, on 127.0.0.1.
 
-Run from the repo root: ``.venv/bin/python bench/bench_callback.py [--events 5000] [--threads 8]``.
+Run from the repo root: ``.venv/bin/python bench/bench_callback.py [--events 5000] [--threads 8]``;
+``--db postgresql`` runs the same on a throwaway PostgreSQL server (scripts/throwaway_postgres.py).
 
 It upgrades a fresh database, seeds two sent vote campaigns (one without after-click settings,
 one whose clicks get an encrypted "已选择：{option}" passive reply), starts
@@ -21,19 +22,22 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dashboard.config import with_driver  # noqa: E402
 from dashboard.wecom.crypto import CallbackCrypto  # noqa: E402
 from dashboard.wecom.replies import event_xml  # noqa: E402
 
@@ -47,8 +51,8 @@ VOTE = {"card_type": "vote_interaction", "main_title": {"title": "Lunch?"},
 TARGET_RATE, TARGET_RATIO = 1000, 0.25
 
 
-def environment(tmp: Path, port: int) -> dict:
-    return {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite'}", "SECRET_KEY": "bench",
+def environment(tmp: Path, port: int, database_url: str) -> dict:
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench",
             "WECOM_CORP_ID": CORP, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "bench",
             "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "WECOM_CALLBACK_MAX_AGE": "300",
             "TASK_QUEUE_URL": f"sqlite:///{tmp / 'queue.sqlite'}",
@@ -165,15 +169,18 @@ def phase(server, port: int, requests: list[bytes], threads: int) -> dict:
     return {"rate": len(requests) / seconds, "statuses": statuses, "latencies": latencies, "cpu": cpu}
 
 
-def stored(db_path: Path, task_id: str) -> tuple[int, int, int, int]:
+def stored(database_url: str, task_id: str) -> tuple[int, int, int, int]:
     """(events, distinct dedupe keys, selections, response codes) of one task id."""
-    with sqlite3.connect(db_path) as conn:
-        return tuple(conn.execute(sql, (task_id,)).fetchone()[0] for sql in (
-            "select count(*) from card_event where task_id = ?",
-            "select count(distinct dedupe_key) from card_event where task_id = ?",
+    engine = create_engine(with_driver(database_url))
+    with engine.connect() as conn:
+        counts = tuple(conn.execute(text(sql), {"task": task_id}).scalar_one() for sql in (
+            "select count(*) from card_event where task_id = :task",
+            "select count(distinct dedupe_key) from card_event where task_id = :task",
             "select count(*) from event_selection s join card_event e on e.id = s.event_id"
-            " where e.task_id = ?",
-            "select count(*) from response_code where code like ? || '-%'"))
+            " where e.task_id = :task",
+            "select count(*) from response_code where code like :task || '-%'"))
+    engine.dispose()
+    return counts
 
 
 def pct(values: list[float], q: int) -> float:
@@ -205,11 +212,20 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=5000, help="per phase, 100..50000")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the target is for 2)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="SQLite (WAL) in a temp file, or a throwaway PostgreSQL server")
     args = parser.parse_args()
     n = max(100, min(args.events, 50_000))
-    with tempfile.TemporaryDirectory(prefix="bench-callback-") as tmp:
-        tmp, port = Path(tmp), free_port()
-        env = environment(tmp, port)
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-callback-")))
+        port = free_port()
+        if args.db == "postgresql":
+            from scripts.throwaway_postgres import throwaway_postgres
+
+            database_url = stack.enter_context(throwaway_postgres(fast=False))  # durable defaults
+        else:
+            database_url = f"sqlite:///{tmp / 'bench.sqlite'}"
+        env = environment(tmp, port, database_url)
         seed(env)
         batches = {task_id: requests_bytes(n, port, task_id) for task_id in TASKS}
         server = start_server(env, port, tmp / "gunicorn.log", args.workers)
@@ -222,13 +238,15 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        counts = {task_id: stored(tmp / "bench.sqlite", task_id) for task_id in TASKS}
+        counts = {task_id: stored(database_url, task_id) for task_id in TASKS}
     return summary(args, n, ping, results, retried, counts)
 
 
 def summary(args, n: int, ping: dict, results: dict, retried: dict, counts: dict) -> int:
     """Print the figures; 0 when the targets hold for plain storing."""
-    print(f"gunicorn -w {args.workers}, SQLite (WAL) in a temp file, {args.threads} client threads on "
+    database = {"sqlite": "SQLite (WAL) in a temp file",
+                "postgresql": "PostgreSQL (throwaway server, default durability)"}[args.db]
+    print(f"gunicorn -w {args.workers}, {database}, {args.threads} client threads on "
           f"127.0.0.1, {n} events per phase; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'trivial GET /wecom/ping':30s}: {ping['rate']:6.0f} req/s")
     plain, with_reply = results.values()

@@ -1,7 +1,7 @@
 """The WeCom template-card campaign dashboard."""
 from flask import Flask
 
-from . import config, errors, security, tasks, wecom_app
+from . import config, errors, inputs, security, tasks, wecom_app
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 
@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     wecom_app.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)
     tasks.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -84,6 +84,7 @@ def load(app, test_config=None):
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'dashboard.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config["TASK_QUEUE_URL"]:
         app.config["TASK_QUEUE_URL"] = f"sqlite:///{instance / 'queue.sqlite'}"
     app.config["SANDBOX"] = not app.config["WECOM_CORP_ID"]
@@ -97,6 +98,12 @@ def load(app, test_config=None):
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`."
             )
         app.config["SECRET_KEY"] = kept_secret(instance / "secret_key")
+
+
+def with_driver(url: str) -> str:
+    """postgresql:// and postgres:// URLs (as libpq and hosting services write them) use psycopg 3."""
+    scheme, found, rest = str(url).partition("://")
+    return f"postgresql+psycopg://{rest}" if found and scheme in ("postgresql", "postgres") else url
 
 
 def apply_sandbox_credentials(config, path: Path) -> None:

@@ -1,20 +1,47 @@
-"""Shared fixtures: an app on a real SQLite file, its client and CLI runner, users to log in as,
-and a private redis-server for the tests of the Redis queue."""
+"""Shared fixtures: an app on a real database (a SQLite file, or PostgreSQL with --db postgresql),
+its client and CLI runner, users to log in as, and a private redis-server for the tests of the
+Redis queue."""
 import pytest
 
 from dashboard import create_app
 from dashboard.auth import service as auth_service
 from dashboard.extensions import db
-from tests import servers
+from tests import databases, servers
 
 PASSWORD = "correct-horse-battery"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                     help="run the tests on SQLite files (default) or on a throwaway PostgreSQL server")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): tests of SQLite's own behaviour, "
+                                       "skipped with --db postgresql")
+    if config.getoption("db") == "postgresql":
+        databases.start_postgres()
+        config.add_cleanup(databases.stop_postgres)
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("sqlite_only")
+    if marker and databases.on_postgres():
+        pytest.skip(f"SQLite only: {marker.args[0]}")
+
+
+@pytest.fixture(autouse=True)
+def _own_database():
+    """On PostgreSQL the database is emptied after each test (SQLite files go with tmp_path)."""
+    yield
+    databases.after_test()
 
 
 def make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": databases.database_url(tmp_path),
         "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "DASHBOARD_URL": "http://127.0.0.1:9",

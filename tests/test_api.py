@@ -117,6 +117,15 @@ def test_invalid_card_is_422_with_paths_under_template_card(api):
     assert api("get", "/cards").json["total"] == 0
 
 
+def test_text_holding_nul_is_422_at_its_path(api):
+    card = {**BUTTON_CARD, "main_title": {"title": "报名\x00确认"}}
+    response = api("post", "/cards", json={"name": "RS\x00VP", "template_card": card, "no\x00": 1})
+    assert response.status_code == 422
+    assert sorted(e["path"] for e in response.json["errors"]) == [
+        "name", "no\x00", "template_card.main_title.title"]
+    assert api("get", "/cards").json["total"] == 0
+
+
 def test_validate_card_answers_valid_or_the_problems(api):
     assert api("post", "/cards/validate", "manager", json={"template_card": BUTTON_CARD}).json == {
         "valid": True, "errors": []}

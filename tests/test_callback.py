@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from Crypto.Cipher import AES
-from sqlalchemy import event as sa_event
 
 from dashboard.extensions import db
 from dashboard.models import (CallbackLog, Campaign, Card, CardEvent, CardVersion, EventSelection,
@@ -16,6 +15,7 @@ from dashboard.models import (CallbackLog, Campaign, Card, CardEvent, CardVersio
 from dashboard.wecom.crypto import CallbackCrypto
 from dashboard.wecom.replies import event_xml
 from dashboard.wecom.xmlsafe import parse_xml
+from tests import databases
 from tests.conftest import make_app
 
 VECTORS = json.loads((Path(__file__).parent / "data" / "vectors.json").read_text("utf-8"))["vectors"]
@@ -236,17 +236,8 @@ def test_verification_get_rejects_a_bad_signature_and_missing_echostr(tmp_path):
 def test_database_unavailable_answers_503_and_the_retry_is_stored(tmp_path):
     app = callback_app(tmp_path)
     client, xml = app.test_client(), card_xml("t-9")
-    with app.app_context():
-        db.engine.dispose()
-
-        def read_only(connection, _record):
-            connection.execute("PRAGMA query_only=ON")
-
-        sa_event.listen(db.engine, "connect", read_only)
-        response = post(client, xml)
-        assert response.status_code == 503
-        sa_event.remove(db.engine, "connect", read_only)
-        db.engine.dispose()
+    with app.app_context(), databases.unavailable(db.engine):
+        assert post(client, xml).status_code == 503
     assert counts(app) == (0, 0, 0)
     assert post(client, xml, nonce="2").status_code == 200  # WeCom's retry
     assert counts(app) == (1, 0, 1)

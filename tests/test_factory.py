@@ -2,13 +2,14 @@ import pytest
 
 from dashboard import create_app
 from dashboard.config import ConfigError
+from tests import databases
 from tests.conftest import make_app
 
 
 def test_test_config_overrides_defaults(app, tmp_path):
     assert app.testing
     assert app.config["SECRET_KEY"] == "test-secret"
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("test.sqlite")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == databases.database_url(tmp_path)
     assert app.config["SANDBOX"] is True
     assert app.config["WECOM_API_BASE"] == "http://127.0.0.1:9/sandbox/cgi-bin"
     assert app.instance_path.startswith(str(tmp_path))
@@ -34,6 +35,26 @@ def test_environment_overrides_instance_defaults(monkeypatch, tmp_path):
     assert app.config["SANDBOX"] is False
     assert app.config["WECOM_API_BASE"] == "http://127.0.0.1:9/cgi-bin"
     assert app.config["WECOM_CALLBACK_MAX_AGE"] == 0
+
+
+@pytest.mark.parametrize("given, used", [
+    ("postgresql://u:p@db.example:5432/dash", "postgresql+psycopg://u:p@db.example:5432/dash"),
+    ("postgres://u@db.example/dash", "postgresql+psycopg://u@db.example/dash"),
+    ("postgresql+psycopg://u@db.example/dash", "postgresql+psycopg://u@db.example/dash"),
+    ("sqlite:////srv/dash.sqlite", "sqlite:////srv/dash.sqlite"),
+])
+def test_database_url_gets_the_psycopg_driver(monkeypatch, tmp_path, given, used):
+    from flask import Flask
+    from sqlalchemy.engine import make_url
+
+    from dashboard import config
+
+    monkeypatch.setenv("DATABASE_URL", given)
+    monkeypatch.delenv("WECOM_CORP_ID", raising=False)
+    app = Flask("dashboard", instance_path=str(tmp_path / "instance"))
+    config.load(app)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == used
+    assert make_url(used).get_dialect().driver == ("psycopg" if "postgres" in given else "pysqlite")
 
 
 def test_missing_secret_key_in_production_is_a_clear_error(monkeypatch):

@@ -174,15 +174,33 @@ def _number(value: int, schema: dict, path: str) -> list[dict]:
 
 
 def json_body() -> Any:
-    """The request body as JSON; 400 when it is not JSON (413 comes from the size limit)."""
+    """The request body as JSON; 400 when it is not JSON (413 comes from the size limit), 422
+    where a text holds NUL."""
     data = request.get_data(cache=True)
     if len(data) > current_app.config["API_MAX_BODY"]:  # a chunked body, read one byte past it
         raise too_large()
     try:
-        return json.loads(data)
+        value = json.loads(data)
+        paths = _nul_paths(value)[:MAX_ERRORS]
     except (ValueError, RecursionError) as exc:
         reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise ApiError(400, f"The body is not valid JSON: {reason}.") from None
+    if paths:
+        raise Invalid([{"path": path, "message": "must not contain the NUL character (\\u0000)"}
+                       for path in paths])
+    return value
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where strings or keys hold NUL, which PostgreSQL stores neither in text nor in JSONB."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items()
+                for found in ([_at(path, key)] if "\x00" in key else _nul_paths(item, _at(path, key)))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _nul_paths(item, _at(path, index))]
+    return []
 
 
 def parse(name: str) -> dict:

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, cast, select, type_coerce
 
 from ..extensions import db
 from ..models import Campaign, CardEvent, Delivery, DirectoryUser, SendBatch
@@ -88,7 +88,7 @@ def ledger(campaign: Campaign) -> tuple[list[str], Iterator]:
     local, names = Clock(campaign.timezone), people.department_names()
     departments = _cached(lambda ids: " / ".join(names.get(d, str(d)) for d in ids or []))
     header = ["userid", "name", "departments", "state", "detail", "batch", "sent_at"]
-    statement = (select(Delivery.userid, DirectoryUser.name, type_coerce(DirectoryUser.departments, Text),
+    statement = (select(Delivery.userid, DirectoryUser.name, cast(DirectoryUser.departments, Text),
                         Delivery.state, Delivery.detail, SendBatch.number,
                         type_coerce(Delivery.sent_at, Text))
                  .outerjoin(DirectoryUser, DirectoryUser.userid == Delivery.userid)
@@ -114,7 +114,7 @@ def events(campaign: Campaign) -> tuple[list[str], Iterator]:
     header = ["event_id", "campaign_id", "time", *(["userid", "name"] if named else []), "event",
               "event_key", "key_text", "answer", "selected"]
     columns = (CardEvent.id, CardEvent.campaign_id, CardEvent.create_time, CardEvent.from_user,
-               DirectoryUser.name, CardEvent.event, CardEvent.event_key, type_coerce(CardEvent.selected, Text))
+               DirectoryUser.name, CardEvent.event, CardEvent.event_key, cast(CardEvent.selected, Text))
     text = {**labels.buttons, **labels.menu}
 
     def rows():  # the campaign, then each reminder, in the order the callbacks arrived (an index)
