@@ -16,6 +16,7 @@ that nothing is lost or sent twice once it recovers.
 """
 from collections import Counter
 
+import pytest
 from sqlalchemy import event as sa_event
 
 from dashboard import tasks
@@ -37,6 +38,7 @@ def replayed_once(app, query, body, stored: tuple) -> None:
         assert counts(app) == stored
 
 
+@pytest.mark.sqlite_only("opens the SQLite file read-only")
 def test_read_only_database_answers_503_and_the_retry_after_recovery_is_stored(tmp_path, caplog):
     app = callback_app(tmp_path)
     callback_campaign(app)
@@ -53,6 +55,7 @@ def test_read_only_database_answers_503_and_the_retry_after_recovery_is_stored(t
     assert [outcome for outcome, _, _ in outcomes(app)] == ["stored", "duplicate"]
 
 
+@pytest.mark.sqlite_only("fills the SQLite file with PRAGMA max_page_count")
 def test_disk_full_answers_503_with_no_partial_rows_and_the_retry_is_stored_once(tmp_path, caplog):
     app = callback_app(tmp_path)
     callback_campaign(app)

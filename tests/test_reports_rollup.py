@@ -22,11 +22,11 @@ EVENT = st.tuples(
 )
 
 
-@pytest.fixture(scope="module")
-def family(tmp_path_factory):
+@pytest.fixture
+def family(tmp_path):
     from tests.conftest import make_app
 
-    app = make_app(tmp_path_factory.mktemp("rollup"))
+    app = make_app(tmp_path)
     with app.app_context():
         version = make_version(VOTE_CARD)
         root = make_campaign(version, owner=None)
@@ -34,6 +34,8 @@ def family(tmp_path_factory):
         make_ledger(root, {u: "accepted" for u in USERS})  # sent at S
         db.session.commit()
         yield app, root.id, reminder.id
+        db.session.remove()
+        db.engine.dispose()
 
 
 def expected(events: list[tuple]) -> dict:
@@ -116,3 +118,4 @@ def test_two_catch_ups_at_once_count_each_event_once(tmp_path, monkeypatch):
         assert sum(db.session.scalars(db.select(Respondent.answers))) == 300
         tallies, answered = queries.votes([poll_id])
         assert answered == {"q_lunch": 70}
+        db.engine.dispose()

@@ -178,7 +178,7 @@ def answers_of(ids: list[int], userids: list[str]) -> dict[str, dict[str, list[s
     answers = queries.current_answers(ids, userids).subquery("answer_rows")
     for userid, question, option in db.session.execute(
             select(answers.c.userid, answers.c.question_key, answers.c.option_id)
-            .order_by(answers.c.userid, answers.c.question_key)):
+            .order_by(answers.c.userid, answers.c.question_key, answers.c.option_id)):
         out.setdefault(userid, {}).setdefault(question, []).append(option)
     return out
 

@@ -57,9 +57,13 @@ def pending() -> int:
 
 
 def lock() -> None:
-    """Hold the summaries' lock until the session's COMMIT: the first write of a transaction."""
-    if not db.session.execute(update(RollupState).values(runs=RollupState.runs + 1)).rowcount:
-        db.session.execute(_insert(RollupState).values(id=1, runs=1, events=0).on_conflict_do_nothing())
+    """Hold the summaries' lock until the session's COMMIT: the first write of a transaction.
+    The row is made once; the UPDATE after it takes the lock, also for the process whose INSERT
+    found the row another had just made (that INSERT locks nothing on PostgreSQL)."""
+    claim = update(RollupState).values(runs=RollupState.runs + 1)
+    if not db.session.execute(claim).rowcount:
+        db.session.execute(_insert(RollupState).values(id=1, runs=0, events=0).on_conflict_do_nothing())
+        db.session.execute(claim)
 
 
 def _fold_batch() -> int:
