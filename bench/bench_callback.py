@@ -130,8 +130,10 @@ def run(port: int, requests: list[bytes], threads: int) -> tuple[float, list[int
     return time.perf_counter() - start, statuses, latencies
 
 
-def start_server(env: dict, port: int, log: Path, workers: int) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+def start_server(env: dict, port: int, log: Path, workers: int, threads: int) -> subprocess.Popen:
+    command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "--threads", str(threads),
+               "--worker-class", "sync" if threads == 1 else "gthread",
+               "-b", f"127.0.0.1:{port}",
                "--log-level", "warning", "--error-logfile", str(log), "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -212,6 +214,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=5000, help="per phase, 100..50000")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the target is for 2)")
+    parser.add_argument("--server-threads", type=int, default=1,
+                        help="threads per gunicorn worker (gunicorn.conf.py's default is 4; 1: sync workers)")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="SQLite (WAL) in a temp file, or a throwaway PostgreSQL server")
     args = parser.parse_args()
@@ -228,7 +232,7 @@ def main() -> int:
         env = environment(tmp, port, database_url)
         seed(env)
         batches = {task_id: requests_bytes(n, port, task_id) for task_id in TASKS}
-        server = start_server(env, port, tmp / "gunicorn.log", args.workers)
+        server = start_server(env, port, tmp / "gunicorn.log", args.workers, args.server_threads)
         try:
             ping_request = f"GET /wecom/ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
             ping = phase(server, port, [ping_request.encode()] * n, args.threads)
@@ -246,7 +250,7 @@ def summary(args, n: int, ping: dict, results: dict, retried: dict, counts: dict
     """Print the figures; 0 when the targets hold for plain storing."""
     database = {"sqlite": "SQLite (WAL) in a temp file",
                 "postgresql": "PostgreSQL (throwaway server, default durability)"}[args.db]
-    print(f"gunicorn -w {args.workers}, {database}, {args.threads} client threads on "
+    print(f"gunicorn -w {args.workers} --threads {args.server_threads}, {database}, {args.threads} client threads on "
           f"127.0.0.1, {n} events per phase; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'trivial GET /wecom/ping':30s}: {ping['rate']:6.0f} req/s")
     plain, with_reply = results.values()
