@@ -1,4 +1,11 @@
-"""Security headers on every response, and Secure cookies when served over HTTPS."""
+"""Security headers on every response, Secure cookies when served over HTTPS, the client's address
+behind trusted proxies, and no WeCom secret in the log lines that print URLs."""
+import logging
+
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .wecom.client import RedactingFilter
+
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",  # no inline scripts: page scripts live in static/js
@@ -17,9 +24,15 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
+# Loggers whose lines hold whole URLs: the client's gettoken (corpsecret) and every call
+# (access_token), and in sandbox mode the access log of the sandbox's own API.
+URL_LOGGERS = ("urllib3.connectionpool", "werkzeug", "gunicorn.access")
 
 
 def init_app(app) -> None:
+    if app.config["PROXY_FIX_X_FOR"]:  # request.remote_addr is then the client's, not the proxy's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
+    redact_urls_in_logs()
     headers = dict(HEADERS)
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
@@ -30,3 +43,10 @@ def init_app(app) -> None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def redact_urls_in_logs() -> None:
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

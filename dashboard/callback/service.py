@@ -23,7 +23,7 @@ from ..models import CardEvent, EventSelection, ResponseCode, utcnow
 from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
 from ..wecom.events import GenericMessage, parse_event
-from . import after_click, journal, rows, targets
+from . import after_click, allow, journal, rows, targets
 from .rows import RowInsert
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def verify(args, remote_addr: str | None) -> Answer:
     """URL verification (GET): the bare decrypted echostr."""
     started = perf_counter()
     try:
+        _check_source(remote_addr)
         call = _call(args, remote_addr, started, "echostr")
         crypto = _crypto()
         plaintext = crypto.verify_url(call.signature, call.timestamp, call.nonce, args["echostr"])
@@ -91,6 +92,7 @@ def receive(args, stream, content_length: int | None, remote_addr: str | None) -
     """An event or message (POST): stored exactly once, answered with a passive reply or nothing."""
     started = perf_counter()
     try:
+        _check_source(remote_addr)
         call = _call(args, remote_addr, started)
         envelope = parse_envelope(read_body(stream, content_length))
         crypto = _crypto()
@@ -126,6 +128,12 @@ def _drain(stream, content_length: int) -> None:
     left = min(content_length, current_app.config["MAX_CONTENT_LENGTH"] or 0)
     while left > 0 and (chunk := stream.read(min(left, 65536))):
         left -= len(chunk)
+
+
+def _check_source(remote_addr: str | None) -> None:
+    """WECOM_CALLBACK_ALLOW, when set: only WeCom's addresses or the listed networks may call."""
+    if not allow.allow_list().allows(remote_addr):
+        raise Rejected(403, "source not allowed", f"{remote_addr} is not in WECOM_CALLBACK_ALLOW")
 
 
 def _call(args, remote_addr: str | None, started: float, *extra: str) -> Call:
