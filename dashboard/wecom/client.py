@@ -366,8 +366,6 @@ class WeComClient:
             )
         except _NETWORK_ERRORS as exc:
             raise _network_error(exc) from None  # the cause's text holds the token
-        except requests.RequestException as exc:  # a bad base URL: a bug to see, not the secret
-            raise type(exc)(redact(str(exc))) from None
         return _parse(resp, path)
 
     def _call(
