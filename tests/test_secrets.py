@@ -211,3 +211,14 @@ def test_sandbox_pages_show_no_generated_secret(tmp_path):
     assert {path: leaks(body, sandbox_secrets(app)) for path, body in pages.items()
             if leaks(body, sandbox_secrets(app))} == {}
     assert pages["/settings/"].count("sandbox generated") == 5
+
+
+def test_cli_output_shows_no_generated_secret(tmp_path):
+    app = make_app(tmp_path)
+    runner = app.test_cli_runner()
+    results = [runner.invoke(args=args) for args in (
+        ["demo", "seed"], ["users", "create", "ops", "--role", "admin", "--password", "long-enough-pw"],
+        ["tokens", "create", "ops"], ["users", "password", "ops", "--password", "generate"], ["--help"])]
+    assert [result.exit_code for result in results] == [0] * 5
+    assert "Sandbox directory" in results[0].output
+    assert leaks("".join(result.output for result in results), sandbox_secrets(app)) == []
