@@ -141,7 +141,7 @@ def _call(args, remote_addr: str | None, started: float, *extra: str) -> Call:
     if missing:
         raise Rejected(400, "missing parameter", "missing: " + ", ".join(missing))
     timestamp = args["timestamp"]
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):  # a float can hold it
         raise Rejected(400, "bad timestamp", "timestamp is not a number of seconds")
     return Call(args["msg_signature"], timestamp, args["nonce"], remote_addr, started)
 
@@ -215,7 +215,7 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
     row = _event_row(event, xml, now, campaign_id, batch_id)
-    selections = [{"campaign_id": campaign_id, "question_key": key, "option_id": option}
+    selections = [{"campaign_id": campaign_id, "question_key": key[:1024], "option_id": option[:128]}
                   for key, options in (row["selected"] or {}).items() for option in options]
     code = _code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
     entry = call.log(outcome, 200, event=event)
