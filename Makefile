@@ -44,6 +44,11 @@ system-deps:
 test: $(VENV)/.dev system-deps
 	$(BIN)/pytest
 
+## fuzz: the fuzz tests (callback, card validator, API) with 50,000 examples per target instead
+##       of the 2,000 that `make test` runs (FUZZ_PROFILE=fuzz; the better part of an hour)
+fuzz: $(VENV)/.dev
+	FUZZ_PROFILE=fuzz $(BIN)/pytest tests/test_callback_fuzz.py tests/test_api_fuzz.py tests/wecom/test_cards_fuzz.py
+
 bench: $(VENV)/.dev
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
