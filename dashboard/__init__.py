@@ -5,10 +5,14 @@ from . import config, errors, inputs, security, tasks, wecom_app
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 
+class Dashboard(Flask):
+    config_class = config.SafeConfig
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error pages and CLI."""
     instance_path = (test_config or {}).get("INSTANCE_PATH")  # tests keep theirs in tmp
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = Dashboard(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, test_config)
 
     db.init_app(app)

@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask import Config
+
 
 class Defaults:
     SECRET_KEY = None
@@ -39,6 +41,7 @@ class Defaults:
     LOGIN_IP_REFUSE_AFTER = 30  # failures from one address before it is refused for the window
     RETENTION_DAYS = 180  # `flask retention purge`: finished campaigns idle this long lose names
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host to believe
+    WECOM_CALLBACK_ALLOW = ""  # who may call the callback: `wecom` and/or networks; empty = anyone
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -60,9 +63,28 @@ ENVIRONMENT = {
     "RETENTION_DAYS": "RETENTION_DAYS",
     "CAMPAIGN_CONCURRENT_CALLS": "CAMPAIGN_CONCURRENT_CALLS",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "WECOM_CALLBACK_ALLOW": "WECOM_CALLBACK_ALLOW",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
             "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES"}
+#: Never shown whole: not in pages, logs, errors or repr(app.config); settings show the last characters.
+SECRETS = ("SECRET_KEY", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+#: The WeCom connection; where each came from is kept in CREDENTIAL_SOURCES for the settings page.
+CREDENTIALS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+
+
+class SafeConfig(Config):
+    """Flask's config, whose repr (in a traceback, a debugger, a log line) masks the secrets."""
+
+    def __repr__(self) -> str:
+        shown = {k: masked(v) if k in SECRETS and v else v for k, v in self.items()}
+        return f"<{type(self).__name__} {shown!r}>"
+
+
+def masked(value) -> str:
+    """A secret as dots and its last 4 characters (none of a short one): enough to tell two apart."""
+    value = str(value or "")
+    return "••••••••" + (value[-4:] if len(value) >= 12 else "") if value else ""
 
 
 class ConfigError(RuntimeError):
@@ -74,12 +96,11 @@ def load(app, test_config=None):
     app.config.from_object(Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
-        for env_name, key in ENVIRONMENT.items():
-            if os.environ.get(env_name):
-                value = os.environ[env_name]
-                app.config[key] = int(value) if key in INTEGERS else value
+        sources = {**_sources(app.config, "instance config"), **_from_environment(app.config)}
     else:
         app.config.from_mapping(test_config)
+        sources = _sources(app.config, "app configuration")
+    app.config["CREDENTIAL_SOURCES"] = {k: v for k, v in sources.items() if k in CREDENTIALS}
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
@@ -106,6 +127,20 @@ def with_driver(url: str) -> str:
     return f"postgresql+psycopg://{rest}" if found and scheme in ("postgresql", "postgres") else url
 
 
+def _from_environment(config) -> dict[str, str]:
+    """Apply the ENVIRONMENT variables that are set; {key: "environment"} for each."""
+    applied = {}
+    for env_name, key in ENVIRONMENT.items():
+        if value := os.environ.get(env_name):
+            config[key] = int(value) if key in INTEGERS else value
+            applied[key] = "environment"
+    return applied
+
+
+def _sources(config, source: str) -> dict[str, str]:
+    return {key: source for key in CREDENTIALS if config.get(key)}
+
+
 def apply_sandbox_credentials(config, path: Path) -> None:
     """Sandbox mode: WeCom credentials generated once and kept, and the API served by this app."""
     import json
@@ -124,8 +159,10 @@ def apply_sandbox_credentials(config, path: Path) -> None:
                 json.dump(generated, f, indent=2)
         except FileExistsError:  # another process wrote it first
             pass
+    sources = config.setdefault("CREDENTIAL_SOURCES", {})
     for key, value in json.loads(path.read_text()).items():
-        config[key] = config.get(key) or value
+        if not config.get(key):
+            config[key], sources[key] = value, "sandbox generated"
     if config["WECOM_API_BASE"] == Defaults.WECOM_API_BASE:
         config["WECOM_API_BASE"] = config["DASHBOARD_URL"].rstrip("/") + "/sandbox/cgi-bin"
 

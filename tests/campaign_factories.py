@@ -36,8 +36,9 @@ def wecom_config(fake) -> dict:
 
 
 def wired_app(tmp_path, fake, *, users=True, **overrides):
-    """An app that calls the fake WeCom, with short timeouts, and the three test users."""
-    app = make_app(tmp_path, **wecom_config(fake), **overrides)
+    """An app that calls the fake WeCom, with short timeouts, and the three test users;
+    ``overrides`` may replace the credentials too."""
+    app = make_app(tmp_path, **{**wecom_config(fake), **overrides})
     app.extensions["wecom"].client.timeout = (1, 0.5)
     if users:
         with app.app_context():

@@ -126,6 +126,17 @@ def test_text_holding_nul_is_422_at_its_path(api):
     assert api("get", "/cards").json["total"] == 0
 
 
+def test_lone_surrogates_are_422_at_their_path_not_a_500(api):
+    """Found by fuzzing: "\\ud800" is valid JSON, but the database cannot store it."""
+    card = {**BUTTON_CARD, "main_title": {"title": "\ud800"}}
+    for method, path in (("post", "/cards"), ("put", f"/cards/{new_card(api)}")):
+        for body, where in (({"name": "\ud83d", "template_card": BUTTON_CARD}, "name"),
+                            ({"name": "RSVP", "template_card": card}, "template_card.main_title.title")):
+            response = api(method, path, json=body)
+            assert response.status_code == 422 and [e["path"] for e in response.json["errors"]] == [where]
+    assert api("get", "/cards").json["total"] == 1
+
+
 def test_validate_card_answers_valid_or_the_problems(api):
     assert api("post", "/cards/validate", "manager", json={"template_card": BUTTON_CARD}).json == {
         "valid": True, "errors": []}
@@ -178,6 +189,8 @@ def test_put_saves_a_version_and_never_changes_a_sent_one(app, api):
     ({"send_at": "tomorrow"}, "send_at"),
     ({"options": {"duplicate_check_interval": 0}}, "options.duplicate_check_interval"),
     ({"options": {"enable_duplicate_check": 1}}, "options.enable_duplicate_check"),
+    ({"name": "a\ud800"}, "name"),  # found by fuzzing: a 500 where SQLite refused to store it
+    ({"recipients": {"users": ["\udfff"]}}, "recipients.users[0]"),
 ])
 def test_campaign_request_problems_are_422_at_their_path(api, change, path):
     body = {"card_id": new_card(api), "name": "Dinner", "recipients": {"users": ["lisi"]}, **change}

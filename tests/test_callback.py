@@ -192,6 +192,10 @@ def _bad_input(case):
         return _bad_padding()
     if case == "bad base64":
         return _signed_encrypt("not*base64*at*all")
+    if case == "timestamp beyond a float":  # found by fuzzing: signed, yet 500 in the age check
+        return signed(xml, timestamp="9" * 400)
+    if case == "create time beyond 64 bits":  # found by fuzzing: SQLite refused the INSERT, a 500
+        return signed(xml.replace(f"<CreateTime>{now}", "<CreateTime>" + "9" * 20))
     if case == "1 MB body":
         return query, b"<xml>" + b"A" * 1_000_000 + b"</xml>"
 
@@ -204,6 +208,7 @@ BAD_INPUT = [
     ("entity inside the signed message", 400, "DTD or entity refused"),
     ("wrong receive id", 400, "wrong receive id"), ("bad padding", 400, "bad padding or length"),
     ("bad base64", 400, "bad base64"), ("1 MB body", 413, "body too large"),
+    ("timestamp beyond a float", 400, "bad timestamp"), ("create time beyond 64 bits", 400, "malformed XML"),
 ]
 
 
@@ -300,6 +305,19 @@ def test_other_events_are_stored_generically(tmp_path):
         event = db.session.scalars(db.select(CardEvent)).one()
         assert (event.msg_type, event.event, event.from_user) == ("event", "enter_agent", "lisi")
         assert event.task_id is None
+
+
+def test_oversized_values_are_clipped_to_their_columns(tmp_path):
+    """SQLite would keep them whole; PostgreSQL refuses a value longer than its VARCHAR."""
+    app = callback_app(tmp_path)
+    long_event = (f"<xml><FromUserName>lisi</FromUserName><CreateTime>{int(time.time())}</CreateTime>"
+                  f"<MsgType>event</MsgType><Event>{'e' * 100}</Event></xml>")
+    assert post(app.test_client(), long_event).status_code == 200
+    assert post(app.test_client(), card_xml(selected={"k" * 2000: ["o" * 300]})).status_code == 200
+    with app.app_context():
+        selection = db.session.scalars(db.select(EventSelection)).one()
+        assert (len(selection.question_key), len(selection.option_id)) == (1024, 128)
+        assert [len(r.event_kind) for r in db.session.scalars(db.select(CallbackLog))] == [64, 19]
 
 
 def test_ping_is_a_constant_plain_answer(tmp_path):

@@ -16,7 +16,7 @@ from flask import current_app, request
 from ..campaigns.recipients import USERID, check_userid, is_empty
 from ..cards.service import usable_in_campaign
 from ..models import Card, utcnow
-from ..wecom.cards import CardError, validate
+from ..wecom.cards import CardError, is_unicode, validate
 from .errors import ApiError, Invalid, too_large
 
 MAX_ERRORS = 100
@@ -153,6 +153,8 @@ def _array(value: list, schema: dict, path: str) -> list[dict]:
 
 
 def _string(value: str, schema: dict, path: str) -> list[dict]:
+    if not is_unicode(value):  # "\ud800" is valid JSON, but no database or WeCom takes it
+        return [{"path": path, "message": "holds a lone surrogate, which is not text"}]
     if len(value) < schema.get("minLength", 0):
         return [{"path": path, "message": "must not be empty"}]
     if len(value) > schema.get("maxLength", len(value)):

@@ -3,10 +3,12 @@ from .views import bp
 
 
 def init_app(app) -> None:
-    """The per-process cache of task ids, and the background job (closing a poll) on the queue."""
-    from . import polls
+    """The per-process cache of task ids, the source allow-list, and the background job (closing
+    a poll) on the queue."""
+    from . import allow, polls
 
     app.extensions["callback_targets"] = {}
+    allow.init_app(app)
     polls.register_task(app)
 
 

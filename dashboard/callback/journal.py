@@ -28,7 +28,7 @@ def entry(outcome: str, status: int, *, started: float, remote_addr: str | None,
         "received_at": utcnow(), "method": method, "outcome": outcome, "http_status": status,
         "reason": reason, "detail": detail[:255] if detail else None,
         "remote_addr": (remote_addr or "")[:64] or None,
-        "event_kind": getattr(event, "kind", None),
+        "event_kind": (getattr(event, "kind", None) or "")[:64] or None,
         "task_id": (getattr(event, "task_id", None) or "")[:128] or None,
         "duration_ms": round((perf_counter() - started) * 1000, 2),
     }

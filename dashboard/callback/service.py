@@ -23,7 +23,7 @@ from ..models import CardEvent, EventSelection, ResponseCode, utcnow
 from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
 from ..wecom.events import GenericMessage, parse_event
-from . import after_click, journal, rows, targets
+from . import after_click, allow, journal, rows, targets
 from .rows import RowInsert
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def verify(args, remote_addr: str | None) -> Answer:
     """URL verification (GET): the bare decrypted echostr."""
     started = perf_counter()
     try:
+        _check_source(remote_addr)
         call = _call(args, remote_addr, started, "echostr")
         crypto = _crypto()
         plaintext = crypto.verify_url(call.signature, call.timestamp, call.nonce, args["echostr"])
@@ -91,6 +92,7 @@ def receive(args, stream, content_length: int | None, remote_addr: str | None) -
     """An event or message (POST): stored exactly once, answered with a passive reply or nothing."""
     started = perf_counter()
     try:
+        _check_source(remote_addr)
         call = _call(args, remote_addr, started)
         envelope = parse_envelope(read_body(stream, content_length))
         crypto = _crypto()
@@ -128,12 +130,18 @@ def _drain(stream, content_length: int) -> None:
         left -= len(chunk)
 
 
+def _check_source(remote_addr: str | None) -> None:
+    """WECOM_CALLBACK_ALLOW, when set: only WeCom's addresses or the listed networks may call."""
+    if not allow.allow_list().allows(remote_addr):
+        raise Rejected(403, "source not allowed", f"{remote_addr} is not in WECOM_CALLBACK_ALLOW")
+
+
 def _call(args, remote_addr: str | None, started: float, *extra: str) -> Call:
     missing = [name for name in ("msg_signature", "timestamp", "nonce", *extra) if not args.get(name)]
     if missing:
         raise Rejected(400, "missing parameter", "missing: " + ", ".join(missing))
     timestamp = args["timestamp"]
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):  # a float can hold it
         raise Rejected(400, "bad timestamp", "timestamp is not a number of seconds")
     return Call(args["msg_signature"], timestamp, args["nonce"], remote_addr, started)
 
@@ -207,7 +215,7 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
     row = _event_row(event, xml, now, campaign_id, batch_id)
-    selections = [{"campaign_id": campaign_id, "question_key": key, "option_id": option}
+    selections = [{"campaign_id": campaign_id, "question_key": key[:1024], "option_id": option[:128]}
                   for key, options in (row["selected"] or {}).items() for option in options]
     code = _code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
     entry = call.log(outcome, 200, event=event)

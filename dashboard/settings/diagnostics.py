@@ -10,8 +10,9 @@ import requests
 from flask import current_app, url_for
 
 from .. import wecom_app
-from ..callback import journal
+from ..callback import allow, journal
 from ..callback.service import SELF_TEST_PREFIX
+from ..config import SECRETS, masked
 from ..extensions import db
 from ..models import CardEvent
 from ..wecom.crypto import CallbackCrypto
@@ -32,6 +33,17 @@ class Step:
 def callback_url() -> str:
     """What to paste into WeCom's admin console (应用 → 接收消息 → 设置API接收)."""
     return current_app.config["DASHBOARD_URL"].rstrip("/") + url_for("callback.receive")
+
+
+CREDENTIALS = {"WECOM_CORP_ID": "Corp id", "WECOM_AGENT_ID": "Agent id", "WECOM_SECRET": "Secret",
+               "WECOM_TOKEN": "Token", "WECOM_AES_KEY": "EncodingAESKey"}
+
+
+def credentials() -> list[dict]:
+    """Each WeCom credential and where it came from; of a secret only its last characters."""
+    config, sources = current_app.config, current_app.config.get("CREDENTIAL_SOURCES", {})
+    return [{"name": name, "key": key, "value": (masked(config[key]) if key in SECRETS else config[key]) or "",
+             "source": sources.get(key, "not set")} for key, name in CREDENTIALS.items()]
 
 
 def config_checks() -> list[Step]:
@@ -61,7 +73,8 @@ def overview() -> dict:
     unmatched = (db.select(CardEvent).where(CardEvent.campaign_id.is_(None), CardEvent.event.in_(CARD_EVENTS),
                                             ~CardEvent.task_id.startswith(SELF_TEST_PREFIX))
                  .order_by(CardEvent.id.desc()).limit(50))
-    return {"callback_url": callback_url(), "checks": config_checks(), "recent": journal.recent(50),
+    return {"callback_url": callback_url(), "credentials": credentials(), "checks": config_checks(),
+            "allow": allow.allow_list(), "recent": journal.recent(50),
             "counts": journal.counts(), "since": journal.oldest(),
             "unmatched": list(db.session.scalars(unmatched))}
 

@@ -208,6 +208,14 @@ def _nbytes(value: str) -> int:
     return len(value.encode("utf-8", "surrogatepass"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_unicode(text: str) -> bool:
+    """False for text with a lone surrogate ("\\ud800" in JSON): it has no UTF-8, so WeCom cannot get it."""
+    return _SURROGATE.search(text) is None
+
+
 def _words(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -277,6 +285,10 @@ def _check_value(value: Any, spec: Spec, path: str, ctx: dict, errors: list) -> 
     if isinstance(value, bool) != (type_ == "bool") or not isinstance(value, _PY_TYPES[type_]):
         errors.append(CardError(path, f"{_label(path)} must be {_TYPE_WORDS[type_]}. Change it.",
                                 code))
+        return
+    if type_ == "string" and not is_unicode(value):
+        errors.append(CardError(path, f"{_label(path)} holds a lone surrogate, which is not text. "
+                                "Remove it.", code))
         return
     for rule, check in _RULES.items():
         if rule in spec and (tail := check(value, spec)):

@@ -228,6 +228,25 @@ def _mask(token: str) -> str:
     return token[:6] + "..." if len(token) > 12 else "***"
 
 
+def redact(text: str) -> str:
+    """``text`` with the values of ``access_token`` and ``corpsecret`` in any URL replaced by ***."""
+    return _SECRET_PARAMS.sub(r"\1=***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """For loggers that print request URLs (urllib3's DEBUG lines, web servers' access logs):
+    the secret and the access token of a WeCom URL become ***."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: the handler reports it as usual
+            return True
+        if _SECRET_PARAMS.search(message):
+            record.msg, record.args = redact(message), None
+        return True
+
+
 def _network_error(exc: requests.RequestException) -> RetryableError:
     """The request counts as sent unless the connection never opened."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -236,7 +255,7 @@ def _network_error(exc: requests.RequestException) -> RetryableError:
     )
     return RetryableError(
         -1,
-        _SECRET_PARAMS.sub(r"\1=***", f"{type(exc).__name__}: {exc}"),
+        redact(f"{type(exc).__name__}: {exc}"),
         retry_after=NETWORK_RETRY_AFTER,
         request_sent=not never_connected,
         explanation="No answer from WeCom (timeout or connection failure).",

@@ -17,6 +17,7 @@ from .xmlsafe import MAX_XML_BYTES, parse_xml
 __all__ = ["Event", "GenericMessage", "TemplateCardEvent", "TemplateCardMenuEvent", "parse_event"]
 
 _FORCE_LIST = ("SelectedItem", "OptionId")
+MAX_INT = 2**63 - 1
 
 
 def _digest(*parts: Any) -> str:
@@ -192,10 +193,11 @@ def _text(raw: dict[str, Any], name: str, *, required: bool = False) -> str | No
 
 
 def _int(raw: dict[str, Any], name: str) -> int | None:
+    """A whole number that fits a signed 64-bit column (CreateTime, AgentID)."""
     value = _text(raw, name)
     if value is None:
         return None
     digits = value.strip()
-    if not (digits.isascii() and digits.isdigit()):
-        raise XmlParseError(f"element {name} is not a whole number: {value[:40]!r}")
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19 and int(digits) <= MAX_INT):
+        raise XmlParseError(f"element {name} is not a whole number below 2**63: {value[:40]!r}")
     return int(digits)

@@ -183,6 +183,11 @@ CASES = [
          "card_image.url", 42044),
     case("text_notice card_action.type missing", make(T, {"card_action": {"url": "https://e"}}),
          "card_action.type", 42045),
+    # found by fuzzing: "\ud800" is valid JSON, yet no UTF-8 (WeCom) and no database can take it
+    case("lone surrogate in a title", make(T, {"main_title.title": "a\ud800"}), "main_title.title",
+         schema=False),
+    case("lone surrogate in a button key", make(B, {"button_list[0].key": "\udfff"}),
+         "button_list[0].key", 42039, schema=False),
     # text_notice: main_title.title or sub_title_text; news_notice: card_image or image_text_area
     case("text_notice with sub_title_text only",
          make(T, {"main_title": DEL, "sub_title_text": "x"})),

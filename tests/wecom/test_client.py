@@ -11,9 +11,11 @@ import pytest
 from dashboard.wecom.client import (
     AccessToken,
     MemoryTokenCache,
+    RedactingFilter,
     WeComClient,
     build_send_body,
     encode_body,
+    redact,
 )
 from dashboard.wecom.errors import ApiError, RetryableError
 from tests.fake_wecom import FakeWeCom
@@ -130,6 +132,18 @@ def test_secret_and_token_never_logged(fake, caplog):
     text = caplog.text + str(info.value) + repr(info.value) + repr(client)
     assert "42001" in caplog.text
     assert fake.secret not in text and old not in text and new not in text
+
+
+@pytest.mark.parametrize("line, shown", [
+    ('"GET /cgi-bin/gettoken?corpid=ww1&corpsecret=a%2Bb-c HTTP/1.1" 200 95',
+     '"GET /cgi-bin/gettoken?corpid=ww1&corpsecret=*** HTTP/1.1" 200 95'),
+    ("url: /cgi-bin/tag/list?access_token=tok3n&tagid=1 (Caused by x)",
+     "url: /cgi-bin/tag/list?access_token=***&tagid=1 (Caused by x)"),
+    ("for url 'http://h/cgi-bin/gettoken?corpsecret=s3'", "for url 'http://h/cgi-bin/gettoken?corpsecret=***'"),
+])
+def test_redacting_filter_masks_url_secrets_in_log_records(line, shown):
+    record = logging.LogRecord("urllib3.connectionpool", logging.DEBUG, __file__, 1, "%s", (line,), None)
+    assert RedactingFilter().filter(record) and record.getMessage() == shown == redact(line)
 
 
 # --- error mapping ---

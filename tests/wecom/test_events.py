@@ -126,6 +126,10 @@ def test_missing_required_element_is_named(element):
         (card().replace("<QuestionKey><![CDATA[q1]]></QuestionKey>", ""), "QuestionKey"),
         (card().replace("<OptionIds>\n<OptionId><![CDATA[a]]></OptionId>\n", "<OptionIds>a"), "OptionIds"),
         ("<xml>text only</xml>", "child"),
+        # found by fuzzing: numbers a 64-bit column cannot hold, or Python cannot even parse
+        (card().replace("<CreateTime>1700000000", "<CreateTime>9223372036854775808"), "CreateTime"),
+        (card().replace("<CreateTime>1700000000", "<CreateTime>" + "9" * 5000), "CreateTime"),
+        (card().replace("<AgentID>1000002", "<AgentID>" + "1" * 20), "AgentID"),
     ],
 )
 def test_malformed_event(xml, problem):
@@ -144,6 +148,11 @@ def test_malformed_event(xml, problem):
 def test_hostile_inner_xml_is_refused(xml):
     with pytest.raises(XmlParseError):
         parse_event(xml)
+
+
+def test_the_largest_64_bit_create_time_is_kept():
+    event = parse_event(card().replace("<CreateTime>1700000000", "<CreateTime>9223372036854775807"))
+    assert event.create_time == 2**63 - 1
 
 
 def test_events_are_frozen():
