@@ -12,7 +12,7 @@ from dashboard import tasks
 from dashboard.auth import service as auth_service
 from dashboard.campaigns import service
 from dashboard.extensions import db
-from dashboard.models import Campaign, Card, CardVersion
+from dashboard.models import Campaign, Card, CardVersion, User
 from tests.conftest import PASSWORD, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +36,13 @@ def wecom_config(fake) -> dict:
 
 
 def wired_app(tmp_path, fake, *, users=True, **overrides):
-    """An app that calls the fake WeCom, with short timeouts, and the three test users;
-    ``overrides`` may replace the credentials too."""
+    """An app that calls the fake WeCom, with short timeouts, and the three test users (made
+    once: on PostgreSQL the apps of one test share the database); ``overrides`` may replace the
+    credentials too."""
     app = make_app(tmp_path, **{**wecom_config(fake), **overrides})
     app.extensions["wecom"].client.timeout = (1, 0.5)
-    if users:
-        with app.app_context():
+    with app.app_context():
+        if users and db.session.scalar(db.select(User.id).limit(1)) is None:
             for role in ("admin", "staff", "manager"):
                 auth_service.create_user(role, role, PASSWORD, actor="test")
             db.session.commit()

@@ -1,5 +1,5 @@
 """Each test's database: a SQLite file in its tmp_path or, with ``pytest --db postgresql``, one
-database on a throwaway PostgreSQL server that is emptied after every test that used it.
+database on a throwaway PostgreSQL server that is emptied after every test.
 
 Emptying (ending the sessions left open, DELETE from every table, sequences back to 1) takes a
 few milliseconds; a database per test (CREATE DATABASE ... TEMPLATE, DROP) took some 40 times
@@ -23,7 +23,7 @@ class Postgres:
 
     def __init__(self, url: str, admin):
         self.url, self.admin = make_url(url), admin
-        self.used, self.made, self.cleaner, self.emptying = False, [], None, ""
+        self.made, self.cleaner, self.emptying = [], None, ""
 
     def url_of(self, name: str, driver: str = "postgresql+psycopg") -> str:
         return self.url.set(drivername=driver, database=name).render_as_string(hide_password=False)
@@ -40,10 +40,9 @@ class Postgres:
     def after_test(self) -> None:
         while self.made:
             self.admin.execute(f'DROP DATABASE IF EXISTS "{self.made.pop()}" WITH (FORCE)')
-        if self.used:
-            self.end_sessions(SHARED)
-            self.cleaner.execute(self.emptying)
-            self.used = False
+        # Always: an app kept by a module-scoped fixture writes in later tests too
+        self.end_sessions(SHARED)
+        self.cleaner.execute(self.emptying)
 
 
 _stack = ExitStack()
@@ -90,7 +89,6 @@ def database_url(tmp_path: Path, *, empty: bool = False) -> str:
     if empty:
         _postgres.made.append(f"empty_{len(_postgres.made)}")
         return _postgres.create(_postgres.made[-1])
-    _postgres.used = True
     return _postgres.url_of(SHARED)
 
 
