@@ -20,9 +20,10 @@ Test sends are separate campaigns (``is_test``) and never part of a family or a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, cast, exists, func, literal, select, true, union_all
+from sqlalchemy import Integer, bindparam, cast, exists, func, literal, select, true, union_all
 
 from ..extensions import db
 from ..models import Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, Respondent, utcnow
@@ -135,15 +136,24 @@ def epoch(column):
 def first_answers(ids: list[int], origin: int, seconds: int, buckets: int) -> dict[int, int]:
     """{bucket: people whose first answer falls in it}, buckets of ``seconds`` from ``origin``
     (Unix time); anything earlier counts in bucket 0, anything later in the last of ``buckets``."""
-    def arm(index: int):  # one index range count per bucket; the first and last are open-ended
-        query = select(literal(index), func.count()).where(Respondent.campaign_id == ids[0])
-        if index:
-            query = query.where(Respondent.first_time >= origin + index * seconds)
-        if index < buckets - 1:
-            query = query.where(Respondent.first_time < origin + (index + 1) * seconds)
-        return query
     buckets = max(buckets, 1)
-    return {bucket: n for bucket, n in db.session.execute(union_all(*map(arm, range(buckets)))) if n}
+    bounds = {f"from{index}": origin + index * seconds for index in range(1, buckets)}
+    counts = db.session.execute(_bucket_counts(buckets), {"campaign": ids[0], **bounds})
+    return {bucket: n for bucket, n in counts if n}
+
+
+@lru_cache(maxsize=64)
+def _bucket_counts(buckets: int):
+    """One index range count per bucket (the first and last open-ended), built once per number
+    of buckets: building and compiling the arms cost more than running them."""
+    def arm(index: int):
+        query = select(literal(index), func.count()).where(Respondent.campaign_id == bindparam("campaign"))
+        if index:
+            query = query.where(Respondent.first_time >= bindparam(f"from{index}"))
+        if index < buckets - 1:
+            query = query.where(Respondent.first_time < bindparam(f"from{index + 1}"))
+        return query
+    return union_all(*map(arm, range(buckets)))
 
 
 def has_answered(ids: list[int], userid):
