@@ -21,12 +21,11 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, EventSelection,
                       Respondent, RollupState)
+from .queries import MENU, REPLY, epoch
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-REPLY = "template_card_event"
-MENU = "template_card_menu_event"
 ID = literal_column("id")  # of card_event, in _pending's SELECTs
 NO_KEY = ""  # event_count's stand-in for an event without EventKey
 # The campaign whose report an event counts in: a reminder's parent, else its own.
@@ -116,8 +115,6 @@ def _least(a, b):
 def _respondents(ids: list[int]) -> None:
     """Add the batch's answers to each person's first and last time and count. Seconds to the
     first answer count from the delivery in the report campaign's ledger."""
-    from .queries import epoch  # the dialect's Unix seconds
-
     sent = func.max(epoch(Delivery.sent_at))
     people = (_events(ids, CardEvent.from_user, func.min(CardEvent.create_time),
                       func.max(CardEvent.create_time), func.count(), sent,
