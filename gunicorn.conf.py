@@ -15,6 +15,8 @@ the client's address from X-Forwarded-For (README: Running on several machines).
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)  # gthread: slow clients do not block a process
@@ -28,3 +30,17 @@ accesslog = "-"  # stdout: the journal under systemd
 errorlog = "-"
 # The path without its query string: sandbox API calls carry access_token there.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+class AccessLogger(Logger):
+    """No access line for a callback WeCom delivered: the app keeps a row for each (the event, and
+    the diagnostics page's callback log), and at thousands a minute the lines cost real CPU.
+    Refused and failed callbacks are still logged."""
+
+    def access(self, resp, req, environ, request_time):
+        if environ.get("PATH_INFO") == "/wecom/callback" and resp.status_code < 400:
+            return
+        super().access(resp, req, environ, request_time)
+
+
+logger_class = AccessLogger

@@ -43,4 +43,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     app.jinja_env.globals["nav_sections"] = main.nav_sections
+    security.trust_proxies(app)  # outermost middleware: the callback's fast path sees the client
     return app

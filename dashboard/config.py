@@ -106,6 +106,9 @@ def load(app, test_config=None):
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'dashboard.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):  # a file drops no connections:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {  # no ping before each use (a query per callback)
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     if not app.config["TASK_QUEUE_URL"]:
         app.config["TASK_QUEUE_URL"] = f"sqlite:///{instance / 'queue.sqlite'}"
     app.config["SANDBOX"] = not app.config["WECOM_CORP_ID"]

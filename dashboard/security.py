@@ -31,19 +31,25 @@ URL_LOGGERS = ("urllib3.connectionpool", "werkzeug", "gunicorn.access")
 
 
 def init_app(app) -> None:
-    if hops := app.config["TRUSTED_PROXIES"]:  # else anyone could claim any address
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     redact_urls_in_logs()
     headers = dict(HEADERS)
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
         headers.update(HSTS)
+    app.extensions["security_headers"] = headers  # also for the callback's fast path
 
     @app.after_request
     def add_headers(response):
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def trust_proxies(app) -> None:
+    """With TRUSTED_PROXIES, the client's address and scheme from X-Forwarded-*; else anyone could
+    claim any address. Applied last, so that it wraps every other middleware."""
+    if hops := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def redact_urls_in_logs() -> None:

@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import flask
 import pytest
 from Crypto.Cipher import AES
 
@@ -196,6 +197,8 @@ def _bad_input(case):
         return signed(xml, timestamp="9" * 400)
     if case == "create time beyond 64 bits":  # found by fuzzing: SQLite refused the INSERT, a 500
         return signed(xml.replace(f"<CreateTime>{now}", "<CreateTime>" + "9" * 20))
+    if case == "NUL in a parameter":  # Flask's NUL check does not see this route (fastpath.py)
+        return {**query, "nonce": "24\x0080"}, body
     if case == "1 MB body":
         return query, b"<xml>" + b"A" * 1_000_000 + b"</xml>"
 
@@ -209,6 +212,7 @@ BAD_INPUT = [
     ("wrong receive id", 400, "wrong receive id"), ("bad padding", 400, "bad padding or length"),
     ("bad base64", 400, "bad base64"), ("1 MB body", 413, "body too large"),
     ("timestamp beyond a float", 400, "bad timestamp"), ("create time beyond 64 bits", 400, "malformed XML"),
+    ("NUL in a parameter", 400, "NUL character"),
 ]
 
 
@@ -323,6 +327,40 @@ def test_oversized_values_are_clipped_to_their_columns(tmp_path):
 def test_ping_is_a_constant_plain_answer(tmp_path):
     response = callback_app(tmp_path).test_client().get("/wecom/ping")
     assert (response.status_code, response.data, response.mimetype) == (200, b"ok", "text/plain")
+
+
+def test_the_post_skips_flask_yet_answers_as_flask_would(tmp_path):
+    """POST /wecom/callback is answered by fastpath.py before Flask: the same headers, the route
+    still there for url_for, other methods to Flask as before."""
+    from dashboard.security import HEADERS
+
+    app = callback_app(tmp_path)
+    make_campaign(app, after_click={"mode": "button", "replace_name": "已投票"})
+    client = app.test_client()
+    stored = post(client, card_xml(selected={"q_lunch": ["opt_a"]}))
+    refused = post(client, query={"nonce": "1"}, body=b"")
+    assert (stored.status_code, stored.mimetype, stored.mimetype_params) == (200, "text/xml", {"charset": "utf-8"})
+    assert int(stored.headers["Content-Length"]) == len(stored.data) and "<Encrypt>" in stored.text
+    assert (refused.status_code, refused.text, refused.mimetype) == (400, "missing parameter", "text/plain")
+    for response in (stored, refused):
+        assert {name: response.headers[name] for name in HEADERS} == HEADERS
+    assert client.put("/wecom/callback").status_code == 405  # Flask's routing, as before
+    with app.test_request_context():
+        assert flask.url_for("callback.receive") == "/wecom/callback"
+
+
+def test_a_bug_behind_the_fast_path_is_a_logged_500_not_a_crash(tmp_path, monkeypatch, caplog):
+    from dashboard.callback import service
+
+    app = callback_app(tmp_path, TESTING=False)
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "receive", broken)
+    response = post(app.test_client(), card_xml())
+    assert (response.status_code, response.text) == (500, "internal error")
+    assert any(r.message == "callback failed" and r.exc_info for r in caplog.records)
 
 
 def test_the_log_keeps_the_latest_rows(tmp_path):

@@ -1,13 +1,16 @@
 """gunicorn.conf.py: the production web server starts from it, takes its settings from the
-environment, answers /healthz, and keeps query strings (tokens) out of its access log."""
+environment, answers /healthz, keeps query strings (tokens) out of its access log, and logs a
+callback only when it was refused (the app keeps a row for each one it took)."""
 import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
 
+from dashboard.wecom.crypto import CallbackCrypto
 from tests.campaign_factories import ROOT, wait_until
 from tests.servers import free_port
 
@@ -22,12 +25,20 @@ def test_gunicorn_serves_the_app_from_its_config_file(tmp_path):
            "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "a" * 43,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
            "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}"}
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    query, body = CallbackCrypto("t", "a" * 43, "wwtest").encrypt_message(
+        "<xml><ToUserName>wwtest</ToUserName><FromUserName>lisi</FromUserName><CreateTime>"
+        f"{int(time.time())}</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>")
     with open(tmp_path / "gunicorn.log", "wb") as log:
         server = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             url = f"http://127.0.0.1:{port}/healthz?access_token=secret-in-the-query"
             response = wait_until(lambda: _get(url), timeout=30)
+            callback = f"http://127.0.0.1:{port}/wecom/callback"
+            taken = requests.post(callback, params=query, data=body, timeout=10)
+            refused = requests.post(callback, params={**query, "msg_signature": "0" * 40}, data=body, timeout=10)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -35,6 +46,8 @@ def test_gunicorn_serves_the_app_from_its_config_file(tmp_path):
     output = (tmp_path / "gunicorn.log").read_text()
     assert output.count("Booting worker") == 2  # WEB_CONCURRENCY
     assert '"GET /healthz HTTP/1.1" 200' in output and "secret-in-the-query" not in output
+    assert (taken.status_code, refused.status_code) == (200, 403)
+    assert '"POST /wecom/callback HTTP/1.1" 403' in output and '/wecom/callback HTTP/1.1" 200' not in output
 
 
 def _get(url):

@@ -140,6 +140,8 @@ def _call(args, remote_addr: str | None, started: float, *extra: str) -> Call:
     missing = [name for name in ("msg_signature", "timestamp", "nonce", *extra) if not args.get(name)]
     if missing:
         raise Rejected(400, "missing parameter", "missing: " + ", ".join(missing))
+    if any("\x00" in value for value in args.values()):  # POST skips Flask's check (fastpath.py)
+        raise Rejected(400, "NUL character", "a query parameter contains the NUL character")
     timestamp = args["timestamp"]
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):  # a float can hold it
         raise Rejected(400, "bad timestamp", "timestamp is not a number of seconds")
