@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.extensions import db
-from dashboard.models import (Campaign, CardEvent, CurrentAnswer, EventCount, EventSelection, Respondent,
-                              RollupState)
+from dashboard.models import (Campaign, CardEvent, CurrentAnswer, EventCount, EventSelection, OptionTally,
+                              Respondent, RollupState)
 from dashboard.reports import queries, rollup
 from tests.test_reports import S, VOTE_CARD, make_campaign, make_event, make_ledger, make_version
 
@@ -50,9 +50,11 @@ def expected(events: list[tuple]) -> dict:
         people[user] = (min(first, second), max(last, second), answers + 1)
         if (second, number) >= latest.get(user, (-1, -1, None))[:2]:
             latest[user] = (second, number, choice)
+    chosen = Counter(o for _, _, options in latest.values() for o in options)
     return {"people": {u: (S + f, S + l, n, f) for u, (f, l, n) in people.items()},
             "answers": sorted((u, "q_lunch", o) for u, (_, _, options) in latest.items() for o in options),
-            "keys": dict(keys)}
+            "keys": dict(keys),
+            "votes": ({"q_lunch": dict(sorted(chosen.items()))}, {"q_lunch": len(latest)}) if latest else ({}, {})}
 
 
 def summaries(root: int) -> dict:
@@ -62,7 +64,7 @@ def summaries(root: int) -> dict:
                   Respondent.response_seconds.label("delay")))}
     answers = sorted((r.userid, r.question_key, r.option_id) for r in db.session.execute(queries.current_answers(ids)))
     keys = {(event, key): n for event, found in queries.key_counts(ids).items() for key, n in found.items()}
-    return {"people": people, "answers": answers, "keys": keys}
+    return {"people": people, "answers": answers, "keys": keys, "votes": queries.votes(ids)}
 
 
 @pytest.mark.slow
@@ -71,7 +73,7 @@ def summaries(root: int) -> dict:
 def test_summaries_equal_the_events_however_they_are_split(family, events, cuts):
     app, root, reminder = family
     with app.app_context():
-        for model in (EventSelection, CardEvent, Respondent, CurrentAnswer, EventCount):
+        for model in (EventSelection, CardEvent, Respondent, CurrentAnswer, EventCount, OptionTally):
             db.session.execute(db.delete(model))
         db.session.commit()
         for number, (user, second, target, choice) in enumerate(events):
@@ -117,5 +119,5 @@ def test_two_catch_ups_at_once_count_each_event_once(tmp_path, monkeypatch):
         assert queries.key_counts([poll_id])[queries.REPLY] == {"submit": 300}
         assert sum(db.session.scalars(db.select(Respondent.answers))) == 300
         tallies, answered = queries.votes([poll_id])
-        assert answered == {"q_lunch": 70}
+        assert answered == {"q_lunch": 70} and sum(tallies["q_lunch"].values()) == 70
         db.engine.dispose()

@@ -5,7 +5,7 @@ from .campaign import Campaign, Delivery, ResponseCode, SendBatch
 from .card import Card, CardVersion
 from .directory import DirectoryDepartment, DirectoryTag, DirectoryUser
 from .event import CardEvent, EventSelection
-from .rollup import CurrentAnswer, EventCount, Respondent, RollupState
+from .rollup import CurrentAnswer, EventCount, OptionTally, Respondent, RollupState
 from .user import ROLES, ApiToken, User
 from .base import utcnow
 from .callback_log import CALLBACK_OUTCOMES, CallbackLog
@@ -15,7 +15,7 @@ __all__ = [
     "ROLES", "ApiToken", "Audience", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
     "Delivery", "DirectoryDepartment", "DirectoryTag", "DirectoryUser", "EventSelection",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
-    "CurrentAnswer", "EventCount", "Respondent", "RollupState",
+    "CurrentAnswer", "EventCount", "OptionTally", "Respondent", "RollupState",
     "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue",
 ]
 

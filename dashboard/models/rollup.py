@@ -48,6 +48,21 @@ class CurrentAnswer(db.Model):
     create_time: Mapped[int] = mapped_column(BigInteger)
 
 
+class OptionTally(db.Model):
+    """CurrentAnswer counted: per question and option, the people whose latest answer chose it
+    (``n``) and, of those, the rows marked first_option (summed per question: people who answered
+    it). Kept with CurrentAnswer, so a report reads a few rows rather than one per person."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "question_key", "option_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int]
+    question_key: Mapped[str] = mapped_column(String(1024))
+    option_id: Mapped[str] = mapped_column(String(128))
+    n: Mapped[int]
+    people: Mapped[int]
+
+
 class EventCount(db.Model):
     """Clicks per button key and choices per menu key."""
 

@@ -7,7 +7,7 @@ A few building blocks hold the rules, and every figure is built on them:
 * ``current_answers(ids)``: one row per person, question and chosen option of that person's
   *latest* answer to the question (CreateTime, then id, decides), so a changed vote counts once,
   as its last value, and a multi-select answer counts each option chosen;
-* ``response_delays(campaign, ids)``: seconds from each responder's delivery to their first answer;
+* ``response_delays(ids)``: seconds from each responder's delivery to their first answer;
 * ``first_answers`` (the timeline), ``has_answered``, ``responder_counts``, ``key_counts``.
 
 They read the summaries that rollup.py keeps from card_event and event_selection, keyed by the
@@ -20,13 +20,14 @@ Test sends are separate campaigns (``is_test``) and never part of a family or a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, bindparam, cast, exists, func, literal, select, true, union_all
 
 from ..extensions import db
-from ..models import Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, Respondent, utcnow
+from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, OptionTally, Respondent,
+                      utcnow)
 from ..models.campaign import DELIVERY_STATES
 
 REPLY = "template_card_event"
@@ -48,14 +49,17 @@ def root(campaign: Campaign) -> Campaign:
 
 def family_ids(campaign: Campaign) -> list[int]:
     """The campaign and its reminders (never its test sends)."""
-    return [campaign.id, *db.session.scalars(
-        select(Campaign.id).where(Campaign.parent_id == campaign.id, Campaign.is_test.is_(False))
-        .order_by(Campaign.id))]
+    return [campaign.id, *db.session.scalars(_reminders_of(Campaign.id), {"parent": campaign.id})]
 
 
 def reminders(campaign: Campaign) -> list[Campaign]:
-    return db.session.scalars(select(Campaign).where(
-        Campaign.parent_id == campaign.id, Campaign.is_test.is_(False)).order_by(Campaign.id)).all()
+    return db.session.scalars(_reminders_of(Campaign), {"parent": campaign.id}).all()
+
+
+@lru_cache(maxsize=2)
+def _reminders_of(what):
+    return (select(what).where(Campaign.parent_id == bindparam("parent"), Campaign.is_test.is_(False))
+            .order_by(Campaign.id))
 
 
 def visible_to(user):
@@ -120,10 +124,10 @@ def current_answers(ids: list[int], userids: list[str] | None = None):
     return query if userids is None else query.where(CurrentAnswer.userid.in_(userids))
 
 
-def response_delays(campaign: Campaign, ids: list[int]):
+def response_delays(ids: list[int]):
     """(delay,): seconds from each responder's delivery (in the root's ledger) to their first answer."""
     return (select(Respondent.response_seconds.label("delay"))
-            .where(Respondent.campaign_id == campaign.id, Respondent.response_seconds.is_not(None)))
+            .where(Respondent.campaign_id == ids[0], Respondent.response_seconds.is_not(None)))
 
 
 def epoch(column):
@@ -189,59 +193,86 @@ def responder_counts(roots: list[int]) -> dict[int, int]:
                                    .group_by(Respondent.campaign_id)).all())
 
 
+@cache
+def _key_counts_statement():
+    return (select(EventCount.event, EventCount.event_key, EventCount.n)
+            .where(EventCount.campaign_id == bindparam("campaign")).order_by(EventCount.event_key))
+
+
 def key_counts(ids: list[int]) -> dict[str, dict[str, int]]:
     """{REPLY: clicks per button key, MENU: choices per menu key}, every event counted."""
     out: dict[str, dict[str, int]] = {REPLY: {}, MENU: {}}
-    for event, key, n in db.session.execute(select(EventCount.event, EventCount.event_key, EventCount.n)
-                                            .where(EventCount.campaign_id == ids[0])
-                                            .order_by(EventCount.event_key)):
+    for event, key, n in db.session.execute(_key_counts_statement(), {"campaign": ids[0]}):
         out[event][key or None] = n
     return out
 
 
 # --- figures -----------------------------------------------------------------------------------
+# The report's statements are built once (functools.cache) and run with the campaign as a bound
+# parameter: building and compiling them each time cost several times what the database spends
+# running them (bench/bench_reports.py).
+
+
+@cache
+def _ledger_statements():
+    campaign = bindparam("campaign")
+    counts = union_all(*(  # one index range count per state: twice as fast as GROUP BY
+        select(literal(state), func.count()).where(Delivery.campaign_id == campaign, Delivery.state == state)
+        for state in DELIVERY_STATES))
+    lists = select(Delivery.state, Delivery.userid).where(
+        Delivery.campaign_id == campaign, Delivery.state.in_(("invalid", "unlicensed")))
+    return counts, lists
 
 
 def ledger(campaign: Campaign) -> dict:
     """Recipients by delivery state, and the ids WeCom reported invalid or unlicensed."""
-    counts = union_all(*(  # one index range count per state: twice as fast as GROUP BY
-        select(literal(state), func.count()).where(Delivery.campaign_id == campaign.id,
-                                                   Delivery.state == state)
-        for state in DELIVERY_STATES))
-    states = {state: n for state, n in db.session.execute(counts) if n}
+    counts, listed = _ledger_statements()
+    params = {"campaign": campaign.id}
+    states = {state: n for state, n in db.session.execute(counts, params) if n}
     lists: dict[str, list[str]] = {"invalid": [], "unlicensed": []}
-    for state, userid in db.session.execute(select(Delivery.state, Delivery.userid).where(
-            Delivery.campaign_id == campaign.id, Delivery.state.in_(tuple(lists)))):
+    for state, userid in db.session.execute(listed, params):
         lists[state].append(userid)
     for userids in lists.values():
         userids.sort()  # a few ids, sorted here: ORDER BY would make SQLite walk the whole ledger
     return {"recipients": sum(states.values()), "states": states, **lists}
 
 
+@cache
+def _response_statements():
+    ids = [bindparam("campaign")]
+    people = respondents(ids).subquery("responder_rows")
+    delays = response_delays(ids).subquery("delays")
+    counts = select(func.count(), func.count().filter(people.c.answers > 1),
+                    select(func.count()).select_from(delays).scalar_subquery())
+    middle = (response_delays(ids).order_by(Respondent.response_seconds)
+              .limit(bindparam("take")).offset(bindparam("skip")).subquery("middle"))
+    return counts, select(func.avg(middle.c.delay))
+
+
 def response_times(campaign: Campaign, ids: list[int]) -> dict:
     """Responders, people who answered more than once, and the median seconds from a person's
     delivery to their first answer (the middle one, or the mean of the middle two)."""
-    people = respondents(ids).subquery("responder_rows")
-    responders, changed = db.session.execute(
-        select(func.count(), func.count().filter(people.c.answers > 1))).one()
-    delays = response_delays(campaign, ids).subquery("delays")
-    count = db.session.scalar(select(func.count()).select_from(delays))
-    middle = (select(delays.c.delay).order_by(delays.c.delay)
-              .limit(2 - count % 2).offset((count - 1) // 2).subquery("middle"))
-    median = db.session.scalar(select(func.avg(middle.c.delay))) if count else None
+    counts, median_of = _response_statements()
+    responders, changed, count = db.session.execute(counts, {"campaign": ids[0]}).one()
+    median = db.session.scalar(median_of, {"campaign": ids[0], "take": 2 - count % 2,
+                                           "skip": (count - 1) // 2}) if count else None
     return {"responders": responders, "changed": changed,
             "median_seconds": None if median is None else round(median)}
 
 
+@cache
+def _votes_statement():
+    return (select(OptionTally.question_key, OptionTally.option_id, OptionTally.n, OptionTally.people)
+            .where(OptionTally.campaign_id == bindparam("campaign"), OptionTally.n > 0)
+            .order_by(OptionTally.question_key, OptionTally.option_id))
+
+
 def votes(ids: list[int]) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """({question: {option: n}}, {question: people who answered it}), latest answers only."""
-    latest = current_answers(ids).subquery("latest")
+    """({question: {option: n}}, {question: people who answered it}), latest answers only: the
+    current answers counted as rollup.py keeps them (option_tally), a few rows however many people."""
     tallies: dict[str, dict[str, int]] = {}
     answered: dict[str, int] = {}
-    for question, option, n, people in db.session.execute(
-            select(latest.c.question_key, latest.c.option_id, func.count(),
-                   func.count().filter(latest.c.first_option))
-            .group_by(latest.c.question_key, latest.c.option_id)):
+    for question, option, n, people in db.session.execute(_votes_statement(), {"campaign": ids[0]}):
         tallies.setdefault(question, {})[option] = n
         answered[question] = answered.get(question, 0) + people
     return tallies, answered

@@ -73,7 +73,8 @@ def question_sections(labels: CardLabels, votes: dict, answered: dict) -> list[S
 
 def build(campaign: Campaign) -> Report:
     """The report of a campaign (a root: reminders' answers included)."""
-    ids = queries.family_ids(campaign)
+    reminders = queries.reminders(campaign)
+    ids = [campaign.id, *(reminder.id for reminder in reminders)]  # queries.family_ids, from the list
     figures = queries.report_figures(campaign, ids)
     api = figures["api"]
     labels = card_labels(campaign.card_version.template_card if campaign.card_version else None)
@@ -90,5 +91,5 @@ def build(campaign: Campaign) -> Report:
         if menu or labels.menu else None,
         timeline=timeline,
         timeline_chart=charts.line_chart([(row["label"], row["total"]) for row in timeline]),
-        reminders=queries.reminders(campaign),
+        reminders=reminders,
     )

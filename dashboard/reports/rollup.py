@@ -13,6 +13,8 @@ committed meanwhile waits for the next batch.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from functools import lru_cache
 
 from sqlalchemy import case, delete, func, insert, literal_column, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, EventSelection,
-                      Respondent, RollupState)
+                      OptionTally, Respondent, RollupState)
 from .queries import MENU, REPLY, epoch
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def catch_up() -> int:
     the lock past the busy timeout, the figures stay a little behind and the next call goes on."""
     folded = 0
     try:
-        while db.session.scalar(_pending(ID).limit(1)):
+        while db.session.scalar(_any_pending(db.session.get_bind().dialect.name)):
             done = _fold_batch()
             folded += done
             if done < BATCH:
@@ -80,11 +82,17 @@ def _fold_batch() -> int:
     return len(ids)
 
 
-def _pending(column):
+@lru_cache(maxsize=2)
+def _any_pending(dialect: str):
+    """Built once: every report page asks."""
+    return _pending(ID, dialect).limit(1)
+
+
+def _pending(column, dialect: str | None = None):
     """SELECT column (``ID`` or an aggregate) of the pending events, through their partial index,
     named for SQLite: its planner would scan the whole table when its statistics date from
     before a catch-up."""
-    if db.session.get_bind().dialect.name == "sqlite":
+    if (dialect or db.session.get_bind().dialect.name) == "sqlite":
         return select(column).select_from(text("card_event INDEXED BY ix_card_event_pending")).where(
             text("rolled_up = 0"))
     return select(column).select_from(CardEvent).where(~CardEvent.rolled_up)
@@ -149,26 +157,51 @@ def _current_answers(ids: list[int]) -> None:
     if not rows:
         return
     keys = {(r["campaign_id"], r["userid"], r["question_key"]): (r["create_time"], r["event_id"]) for r in rows}
-    held = {}
-    for campaign_id, userid, question_key, create_time, event_id in db.session.execute(
+    held, options = {}, {}
+    for campaign_id, userid, question_key, option_id, first_option, create_time, event_id in db.session.execute(
             select(CurrentAnswer.campaign_id, CurrentAnswer.userid, CurrentAnswer.question_key,
-                   CurrentAnswer.create_time, CurrentAnswer.event_id)
+                   CurrentAnswer.option_id, CurrentAnswer.first_option, CurrentAnswer.create_time,
+                   CurrentAnswer.event_id)
             .where(CurrentAnswer.campaign_id.in_({k[0] for k in keys}),
                    CurrentAnswer.userid.in_({k[1] for k in keys}))):
-        held[(campaign_id, userid, question_key)] = (create_time, event_id)
+        key = (campaign_id, userid, question_key)
+        held[key] = (create_time, event_id)
+        options.setdefault(key, []).append((option_id, first_option))
     newer = {k for k, when in keys.items() if k not in held or when > held[k]}
-    replaced = [dict(zip(("c", "u", "q"), k)) for k in newer if k in held]
+    chose, answered = Counter(), Counter()  # (campaign, question, option) -> change in n, in people
+    replaced = [k for k in newer if k in held]
     if replaced:
         table = CurrentAnswer.__table__
         db.session.execute(delete(table).where(
             table.c.campaign_id == db.bindparam("c"), table.c.userid == db.bindparam("u"),
-            table.c.question_key == db.bindparam("q")), replaced)
+            table.c.question_key == db.bindparam("q")), [dict(zip(("c", "u", "q"), k)) for k in replaced])
+        for campaign_id, userid, question_key in replaced:
+            for option_id, first_option in options[(campaign_id, userid, question_key)]:
+                chose[(campaign_id, question_key, option_id)] -= 1
+                answered[(campaign_id, question_key, option_id)] -= bool(first_option)
     added = [{"campaign_id": r["campaign_id"], "userid": r["userid"], "question_key": r["question_key"],
               "option_id": r["option_id"], "first_option": r["nth"] == 1, "event_id": r["event_id"],
               "create_time": r["create_time"]}
              for r in rows if (r["campaign_id"], r["userid"], r["question_key"]) in newer]
     if added:
         db.session.execute(insert(CurrentAnswer), added)
+        for row in added:
+            chose[(row["campaign_id"], row["question_key"], row["option_id"])] += 1
+            answered[(row["campaign_id"], row["question_key"], row["option_id"])] += row["first_option"]
+    _add_to_tallies(chose, answered)
+
+
+def _add_to_tallies(chose: Counter, answered: Counter) -> None:
+    """Add the changes {(campaign, question, option): change} to option_tally's n and people."""
+    changed = [{"campaign_id": key[0], "question_key": key[1], "option_id": key[2], "n": chose[key],
+                "people": answered[key]} for key in sorted(chose.keys() | answered.keys())
+               if chose[key] or answered[key]]
+    if changed:
+        statement = _insert(OptionTally)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["campaign_id", "question_key", "option_id"],
+            set_={"n": OptionTally.n + statement.excluded.n,
+                  "people": OptionTally.people + statement.excluded.people}), changed)
 
 
 def _event_counts(ids: list[int]) -> None:
