@@ -12,6 +12,7 @@ A few building blocks hold the rules, and every figure is built on them:
 
 They read the summaries that rollup.py keeps from card_event and event_selection, keyed by the
 family's root (``ids[0]``); every report brings them up to date first (``rollup.catch_up``).
+The vote tallies read option_tally, the current answers already counted per option.
 
 A reminder is a campaign whose ``parent_id`` is set and that is not a test: its answers count in
 its parent's report, so the figures read the events of the campaign *family* (root + reminders).
