@@ -32,7 +32,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import JSON, column, create_engine, select, table, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -174,17 +174,18 @@ def phase(server, port: int, requests: list[bytes], threads: int) -> dict:
 
 
 def stored(database_url: str, task_id: str) -> tuple[int, int, int, int]:
-    """(events, distinct dedupe keys, selections, response codes) of one task id."""
+    """(events, distinct dedupe keys, options chosen, response codes) of one task id."""
     engine = create_engine(with_driver(database_url))
     with engine.connect() as conn:
-        counts = tuple(conn.execute(text(sql), {"task": task_id}).scalar_one() for sql in (
+        events, keys, codes = (conn.execute(text(sql), {"task": task_id}).scalar_one() for sql in (
             "select count(*) from card_event where task_id = :task",
             "select count(distinct dedupe_key) from card_event where task_id = :task",
-            "select count(*) from event_selection s join card_event e on e.id = s.event_id"
-            " where e.task_id = :task",
             "select count(*) from response_code where code like :task || '-%'"))
+        selected = conn.execute(select(column("selected", JSON)).select_from(table("card_event"))
+                                .where(column("task_id") == task_id)).scalars()
+        options = sum(len(chosen) for each in selected for chosen in (each or {}).values())
     engine.dispose()
-    return counts
+    return events, keys, options, codes
 
 
 def pct(values: list[float], q: int) -> float:
@@ -206,7 +207,7 @@ def report(label: str, result: dict, ping: dict, counts: tuple, n: int) -> bool:
           f"  p99 {pct(lat, 99):6.1f} ms  ratio to ping {result['rate'] / ping['rate']:.2f}"
           + (f"  server CPU {cpu:.2f} ms/req (ping {ping['cpu']:.2f})" if cpu and ping["cpu"] else ""))
     print(f"{'':30s}  {counts[0]} rows for {n} events, {counts[1]} distinct keys, {counts[2]}/{selections} "
-          f"selections, {counts[3]} codes, statuses {sorted(set(result['statuses']))}: "
+          f"options chosen, {counts[3]} codes, statuses {sorted(set(result['statuses']))}: "
           f"{'exactly once' if exact else 'LOST OR DUPLICATED'}")
     return exact
 

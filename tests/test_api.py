@@ -7,7 +7,7 @@ import pytest
 from dashboard.api import service as token_service
 from dashboard.campaigns import delivery
 from dashboard.extensions import db
-from dashboard.models import AuditLog, Campaign, CardEvent, EventSelection, User, utcnow
+from dashboard.models import AuditLog, Campaign, CardEvent, User, utcnow
 from tests.campaign_factories import BUTTON_CARD, wired
 from tests.fake_wecom import FakeWeCom
 
@@ -79,14 +79,13 @@ def sent_campaign(app, api, card=BUTTON_CARD, role="staff", users=("lisi", "wang
 
 
 def add_event(app, campaign_id, user, at, *, key="submit_vote", selected=None):
-    """A stored callback event, as the callback service writes it."""
+    """A stored callback event, as the callback service writes it (the roll-up writes out its
+    EventSelection rows)."""
     with app.app_context():
         event = CardEvent(dedupe_key=f"{user}-{at}-{key}", campaign_id=campaign_id, from_user=user,
                           msg_type="event", event="template_card_event", event_key=key,
                           task_id="t", card_type="vote_interaction", selected=selected,
                           create_time=at)
-        event.selections = [EventSelection(campaign_id=campaign_id, question_key=q, option_id=o)
-                            for q, options in (selected or {}).items() for o in options]
         db.session.add(event)
         db.session.commit()
 

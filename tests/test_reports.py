@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.extensions import db
 from dashboard.models import (Campaign, Card, CardEvent, CardVersion, Delivery, DirectoryDepartment,
-                              DirectoryUser, EventSelection, SendBatch, User)
+                              DirectoryUser, SendBatch, User)
 from dashboard.reports import people, queries, report, rollup
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
@@ -73,7 +73,8 @@ def make_ledger(campaign: Campaign, states: dict[str, str], sent_at=T0) -> SendB
 
 def make_event(campaign: Campaign | None, userid: str, seconds: int, key: str = "submit",
                selected: dict | None = None, event: str = queries.REPLY, task_id=None) -> CardEvent:
-    """An event as the callback stores it: the CardEvent and one EventSelection per option."""
+    """An event as the callback stores it: the CardEvent, its options in ``selected`` (the roll-up
+    writes them out as EventSelection rows)."""
     row = CardEvent(dedupe_key=f"{campaign.id if campaign else '-'}:{userid}:{seconds}:{key}:{selected}",
                     campaign_id=campaign.id if campaign else None, from_user=userid, msg_type="event",
                     event=event, event_key=key, task_id=task_id or (f"task-{campaign.id}" if campaign else "x"),
@@ -81,8 +82,6 @@ def make_event(campaign: Campaign | None, userid: str, seconds: int, key: str = 
                     received_at=T0 + timedelta(seconds=seconds))
     db.session.add(row)
     db.session.flush()
-    db.session.add_all(EventSelection(event_id=row.id, campaign_id=row.campaign_id, question_key=q,
-                                      option_id=o) for q, options in (selected or {}).items() for o in options)
     return row
 
 

@@ -15,6 +15,7 @@ from flask import current_app
 from .. import wecom_app
 from ..extensions import db
 from ..models import AuditLog, Campaign, CardEvent, EventSelection, User, audit, utcnow
+from ..reports import rollup
 from ..wecom.cards import validate
 from ..wecom.errors import ApiError, RetryableError
 from . import codes
@@ -48,7 +49,9 @@ class ClosePollResult:
 
 def tallies(campaign: Campaign) -> dict[tuple[str, str], int]:
     """Each person's latest answer, counted: per chosen option (question_key, option_id) and per
-    clicked button (BUTTON, key)."""
+    clicked button (BUTTON, key). Rolls up pending events first (their event_selection rows);
+    commits the session."""
+    rollup.catch_up()
     latest = (db.select(db.func.max(CardEvent.id))
               .where(CardEvent.campaign_id == campaign.id, CardEvent.event == "template_card_event")
               .group_by(CardEvent.from_user))

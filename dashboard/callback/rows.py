@@ -23,20 +23,20 @@ except ImportError:  # pragma: no cover - Windows: SQLite's own polling only
 
 
 class RowInsert:
-    """``INSERT INTO table (every column but id) VALUES (...)``, optionally RETURNING the id or
-    skipping a row whose ``skip_conflicts_on`` column already holds the value."""
+    """``INSERT INTO table (every column but id) VALUES (...)``, optionally skipping a row whose
+    ``skip_conflicts_on`` column already holds the value."""
 
-    def __init__(self, table: Table, *, returning_id: bool = False, skip_conflicts_on: str | None = None):
-        self.table, self.returning_id, self.skip_conflicts_on = table, returning_id, skip_conflicts_on
+    def __init__(self, table: Table, *, skip_conflicts_on: str | None = None):
+        self.table, self.skip_conflicts_on = table, skip_conflicts_on
         self.columns = [c.key for c in table.columns if c.key != "id"]
         self._compiled: dict[str, tuple] = {}
 
-    def __call__(self, conn, row: dict) -> int | None:
+    def __call__(self, conn, row: dict) -> None:
         """Insert ``row`` (missing columns are NULL) in the connection's transaction; commit with
         :func:`commit`. Driver errors come out as SQLAlchemy's (IntegrityError ...), as from Core."""
         if conn.dialect.name != "sqlite":
-            result = conn.execute(self._statement(conn.dialect), {k: row.get(k) for k in self.columns})
-            return result.scalar_one() if self.returning_id else None
+            conn.execute(self._statement(conn.dialect), {k: row.get(k) for k in self.columns})
+            return
         sql, names, processors, positional = self._for(conn.dialect)
         values = [p(row.get(n)) if p else row.get(n) for n, p in zip(names, processors)]
         params = values if positional else dict(zip(names, values))
@@ -44,7 +44,6 @@ class RowInsert:
         cursor = conn.connection.driver_connection.cursor()
         try:
             cursor.execute(sql, params)
-            return cursor.fetchone()[0] if self.returning_id else None
         except dbapi.Error as exc:
             raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from None
         finally:
@@ -62,10 +61,8 @@ class RowInsert:
     def _statement(self, dialect):
         if self.skip_conflicts_on and dialect.name in ("sqlite", "postgresql"):
             insert = (sqlite if dialect.name == "sqlite" else postgresql).insert(self.table)
-            statement = insert.on_conflict_do_nothing(index_elements=[self.skip_conflicts_on])
-        else:
-            statement = self.table.insert()
-        return statement.returning(self.table.c.id) if self.returning_id else statement
+            return insert.on_conflict_do_nothing(index_elements=[self.skip_conflicts_on])
+        return self.table.insert()
 
 
 def commit(conn) -> None:

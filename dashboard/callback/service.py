@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .. import wecom_app
 from ..extensions import db
-from ..models import CardEvent, EventSelection, ResponseCode, utcnow
+from ..models import CardEvent, ResponseCode, utcnow
 from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
 from ..wecom.events import GenericMessage, parse_event
@@ -202,14 +202,15 @@ HANDLERS = {
     "template_card_menu_event": on_card_event,
 }
 
-_INSERT_EVENT = RowInsert(CardEvent.__table__, returning_id=True)
-_INSERT_SELECTION = RowInsert(EventSelection.__table__)
+_INSERT_EVENT = RowInsert(CardEvent.__table__)
 _INSERT_CODE = RowInsert(ResponseCode.__table__, skip_conflicts_on="code")  # a known code stays as it is
 _KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key"))
 
 
 def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
-    """INSERT the event, its selections, its response code and the log row; one COMMIT.
+    """INSERT the event, its response code and the log row; one COMMIT. The options chosen stay
+    in the event's ``selected``; the roll-up writes them out as event_selection rows, off the
+    hot path (reports/rollup.py).
 
     A retry or duplicate delivery hits the unique dedupe_key (also when two workers race).
     Every row is built before the first INSERT, so SQLite's write lock is held only briefly.
@@ -217,15 +218,11 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
     row = _event_row(event, xml, now, campaign_id, batch_id)
-    selections = [{"campaign_id": campaign_id, "question_key": key[:1024], "option_id": option[:128]}
-                  for key, options in (row["selected"] or {}).items() for option in options]
     code = _code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
     entry = call.log(outcome, 200, event=event)
     try:
         with rows.writer_turn(conn):
-            event_id = _INSERT_EVENT(conn, row)
-            for selection in selections:
-                _INSERT_SELECTION(conn, {**selection, "event_id": event_id})
+            _INSERT_EVENT(conn, row)
             if code["code"]:
                 _INSERT_CODE(conn, code)
             journal.add(conn, entry)

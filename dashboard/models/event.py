@@ -41,7 +41,8 @@ class CardEvent(db.Model):
 
 
 class EventSelection(db.Model):
-    """One chosen option of one event: the summaries count these instead of unpacking JSON."""
+    """One chosen option of one event: the summaries count these instead of unpacking JSON. The
+    roll-up writes them from ``CardEvent.selected`` when it counts the event (reports/rollup.py)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("card_event.id"), index=True)
