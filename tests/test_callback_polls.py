@@ -36,8 +36,10 @@ def close(app, campaign_id):
 
 
 def ledger(app):
+    """(source, used_for) of each code, callback codes first (the roll-up adds them to the ledger,
+    so their ids can come after a send code that close_poll backfilled)."""
     with app.app_context():
-        rows = db.session.scalars(db.select(ResponseCode).order_by(ResponseCode.id))
+        rows = db.session.scalars(db.select(ResponseCode).order_by(ResponseCode.source, ResponseCode.id))
         return [(r.source, r.used_for) for r in rows]
 
 

@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import ResponseCode, SendBatch, utcnow
+from ..reports import rollup
 from .service import RESPONSE_CODE_LIFE, record_response_code
 
 WARN_BEFORE = timedelta(hours=3)  # the campaign page warns this long before the last codes expire
@@ -56,7 +57,9 @@ def backfill(campaign) -> int:
 
 
 def expiring_codes(campaign, *, now: datetime | None = None) -> CodeStatus:
-    """Valid codes per sent task, and a warning before the last ones expire (read-only)."""
+    """Valid codes per sent task, and a warning before the last ones expire. Rolls up pending
+    events first, which adds their codes to the ledger (commits the session)."""
+    rollup.catch_up()
     now = now or utcnow()
     per_batch: dict[int | None, list] = {}
     query = (db.select(ResponseCode.batch_id, db.func.count(), db.func.max(ResponseCode.expires_at))

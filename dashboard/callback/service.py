@@ -208,9 +208,10 @@ _KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key
 
 
 def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
-    """INSERT the event, its response code and the log row; one COMMIT. The options chosen stay
-    in the event's ``selected``; the roll-up writes them out as event_selection rows, off the
-    hot path (reports/rollup.py).
+    """INSERT the event and the log row; one COMMIT. The roll-up (reports/rollup.py) does the
+    rest off the hot path when it counts the event: its options (``selected``) as event_selection
+    rows, its response code into the ledger. An event it never counts (an unknown task id)
+    gets its code into the ledger here.
 
     A retry or duplicate delivery hits the unique dedupe_key (also when two workers race).
     Every row is built before the first INSERT, so SQLite's write lock is held only briefly.
@@ -223,7 +224,7 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
     try:
         with rows.writer_turn(conn):
             _INSERT_EVENT(conn, row)
-            if code["code"]:
+            if code["code"] and row["rolled_up"]:  # else the roll-up adds it to the ledger
                 _INSERT_CODE(conn, code)
             journal.add(conn, entry)
             rows.commit(conn)

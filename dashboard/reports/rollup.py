@@ -2,8 +2,9 @@
 
 The callback only stores events, marked not yet rolled up, and answers. :func:`catch_up` folds
 the pending events into the summaries a batch at a time (writing out their chosen options as
-event_selection rows first), with a few set-based statements per batch: the worker runs it with
-every sweep, and every report runs it before reading, so the figures are never behind the
+event_selection rows and their response codes into the ledger first), with a few set-based
+statements per batch: the worker runs it with every sweep, and every report (and the response
+code status, codes.expiring_codes) runs it before reading, so the figures are never behind the
 events while a report stays as fast for 250,000 answers as for 25.
 
 One process at a time: a batch starts by updating the single rollup_state row, which takes
@@ -21,6 +22,7 @@ from sqlalchemy import case, delete, func, insert, literal_column, select, text,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from ..callback.service import record_response_code
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, EventSelection,
                       OptionTally, Respondent, RollupState)
@@ -75,6 +77,7 @@ def _fold_batch() -> int:
     ids = session.scalars(_pending(ID).order_by(ID).limit(BATCH)).all()
     if ids:
         _selections(ids)
+        _response_codes(ids)
         _respondents(ids)
         _current_answers(ids)
         _event_counts(ids)
@@ -132,6 +135,16 @@ def _selections(ids: list[int]) -> None:
             for key, options in (selected or {}).items() for option in options]
     if rows:
         db.session.execute(insert(EventSelection), rows)
+
+
+def _response_codes(ids: list[int]) -> None:
+    """The batch's response codes into the ledger, valid 24 h from when each event arrived: the
+    callback leaves them to the roll-up (a known code stays as it is)."""
+    for code, campaign_id, batch_id, userid, received_at in db.session.execute(
+            select(CardEvent.response_code, CardEvent.campaign_id, CardEvent.batch_id, CardEvent.from_user,
+                   CardEvent.received_at).where(CardEvent.id.in_(ids), CardEvent.response_code.is_not(None))):
+        record_response_code(code, campaign_id=campaign_id, batch_id=batch_id, userid=userid, source="callback",
+                             received_at=received_at)
 
 
 def _respondents(ids: list[int]) -> None:
