@@ -247,11 +247,9 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        folded, seconds = roll_up()
+        folded = roll_up()
         counts = {task_id: stored(database_url, task_id) for task_id in TASKS}
-    print(f"then the roll-up (the worker's sweep) counted the {folded:,} events in {seconds:.1f} s, writing"
-          " out their options and adding their response codes to the ledger")
-    return summary(args, n, ping, results, retried, counts)
+    return summary(args, n, ping, results, retried, counts, folded)
 
 
 def roll_up() -> tuple[int, float]:
@@ -268,13 +266,15 @@ def roll_up() -> tuple[int, float]:
     return folded, time.perf_counter() - start
 
 
-def summary(args, n: int, ping: dict, results: dict, retried: dict, counts: dict) -> int:
+def summary(args, n: int, ping: dict, results: dict, retried: dict, counts: dict, folded: tuple) -> int:
     """Print the figures; 0 when the targets hold for plain storing."""
     database = {"sqlite": "SQLite (WAL) in a temp file",
                 "postgresql": "PostgreSQL (throwaway server, default durability)"}[args.db]
     print(f"gunicorn -w {args.workers} --threads {args.server_threads}, {database}, {args.threads} client threads on "
           f"127.0.0.1, {n} events per phase; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'trivial GET /wecom/ping':30s}: {ping['rate']:6.0f} req/s")
+    print(f"{'roll-up after the phases':30s}: {folded[0]:,} events in {folded[1]:.1f} s (the worker's sweep; it "
+          "writes out each event's options and response code, counted below)")
     plain, with_reply = results.values()
     exact = report("stored (no after-click reply)", plain, ping, counts["bench-plain-b1"], n)
     exact &= report("stored + encrypted reply", with_reply, ping, counts["bench-reply-b1"], n)
