@@ -219,7 +219,7 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
     row = _event_row(event, xml, now, campaign_id, batch_id)
-    code = _code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
+    code = code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
     entry = call.log(outcome, 200, event=event)
     try:
         with rows.writer_turn(conn):
@@ -280,9 +280,10 @@ def record_response_code(code: str, *, campaign_id: int | None, batch_id: int | 
                          userid: str | None = None, source: str, received_at: datetime) -> None:
     """Add a response_code to the ledger, valid 24 h from ``received_at``; a known code is left
     as it is. ``source`` is "send" or "callback". Joins the session's transaction (the caller commits)."""
-    _INSERT_CODE(db.session.connection(), _code_row(code, campaign_id, batch_id, userid, source, received_at))
+    _INSERT_CODE(db.session.connection(), code_row(code, campaign_id, batch_id, userid, source, received_at))
 
 
-def _code_row(code, campaign_id, batch_id, userid, source, received_at: datetime) -> dict:
+def code_row(code, campaign_id, batch_id, userid, source, received_at: datetime) -> dict:
+    """A response_code ledger row, valid RESPONSE_CODE_LIFE from ``received_at``."""
     return {"code": code, "campaign_id": campaign_id, "batch_id": batch_id, "userid": userid,
             "source": source, "expires_at": received_at + RESPONSE_CODE_LIFE, "created_at": received_at}

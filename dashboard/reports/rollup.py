@@ -22,10 +22,10 @@ from sqlalchemy import case, delete, func, insert, literal_column, select, text,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from ..callback.service import record_response_code
+from ..callback.service import code_row
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, EventSelection,
-                      OptionTally, Respondent, RollupState)
+                      OptionTally, Respondent, ResponseCode, RollupState)
 from .queries import MENU, REPLY, epoch
 
 log = logging.getLogger(__name__)
@@ -140,11 +140,12 @@ def _selections(ids: list[int]) -> None:
 def _response_codes(ids: list[int]) -> None:
     """The batch's response codes into the ledger, valid 24 h from when each event arrived: the
     callback leaves them to the roll-up (a known code stays as it is)."""
-    for code, campaign_id, batch_id, userid, received_at in db.session.execute(
-            select(CardEvent.response_code, CardEvent.campaign_id, CardEvent.batch_id, CardEvent.from_user,
-                   CardEvent.received_at).where(CardEvent.id.in_(ids), CardEvent.response_code.is_not(None))):
-        record_response_code(code, campaign_id=campaign_id, batch_id=batch_id, userid=userid, source="callback",
-                             received_at=received_at)
+    rows = [code_row(code, campaign_id, batch_id, userid, "callback", received_at)
+            for code, campaign_id, batch_id, userid, received_at in db.session.execute(
+                select(CardEvent.response_code, CardEvent.campaign_id, CardEvent.batch_id, CardEvent.from_user,
+                       CardEvent.received_at).where(CardEvent.id.in_(ids), CardEvent.response_code.is_not(None)))]
+    if rows:
+        db.session.execute(_insert(ResponseCode).on_conflict_do_nothing(index_elements=["code"]), rows)
 
 
 def _respondents(ids: list[int]) -> None:
