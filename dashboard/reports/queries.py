@@ -214,6 +214,9 @@ def key_counts(ids: list[int]) -> dict[str, dict[str, int]]:
 # running them (bench/bench_reports.py).
 
 
+LISTED = ("invalid", "unlicensed")  # states whose userids the report lists
+
+
 @cache
 def _ledger_statements():
     campaign = bindparam("campaign")
@@ -221,7 +224,7 @@ def _ledger_statements():
         select(literal(state), func.count()).where(Delivery.campaign_id == campaign, Delivery.state == state)
         for state in DELIVERY_STATES))
     lists = select(Delivery.state, Delivery.userid).where(
-        Delivery.campaign_id == campaign, Delivery.state.in_(("invalid", "unlicensed")))
+        Delivery.campaign_id == campaign, Delivery.state.in_(LISTED))
     return counts, lists
 
 
@@ -230,7 +233,7 @@ def ledger(campaign: Campaign) -> dict:
     counts, listed = _ledger_statements()
     params = {"campaign": campaign.id}
     states = {state: n for state, n in db.session.execute(counts, params) if n}
-    lists: dict[str, list[str]] = {"invalid": [], "unlicensed": []}
+    lists: dict[str, list[str]] = {state: [] for state in LISTED}
     for state, userid in db.session.execute(listed, params):
         lists[state].append(userid)
     for userids in lists.values():
@@ -250,7 +253,7 @@ def _response_statements():
     return counts, select(func.avg(middle.c.delay))
 
 
-def response_times(campaign: Campaign, ids: list[int]) -> dict:
+def response_times(ids: list[int]) -> dict:
     """Responders, people who answered more than once, and the median seconds from a person's
     delivery to their first answer (the middle one, or the mean of the middle two)."""
     counts, median_of = _response_statements()
@@ -321,7 +324,7 @@ def campaign_report(campaign: Campaign) -> dict:
 def report_figures(campaign: Campaign, ids: list[int]) -> dict:
     """Everything the report page counts: the API shape, states, per-question totals, times."""
     counts = ledger(campaign)
-    times = response_times(campaign, ids)
+    times = response_times(ids)
     tallies, answered = votes(ids)
     keys = key_counts(ids)
     accepted = counts["states"].get("accepted", 0)
