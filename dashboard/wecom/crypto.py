@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from Crypto.Cipher import AES
 from Crypto.Util.Padding import pad, unpad
+from Crypto.Util.strxor import strxor
 
 from .errors import (
     ComputeSignatureError,
@@ -175,6 +176,9 @@ class CallbackCrypto:
         self._receive_id = receive_id.encode("utf-8")
         self._key = _decode_key(encoding_aes_key)
         self._iv = self._key[:16]
+        # CBC decryption is ECB decryption XORed with the previous ciphertext block, so one ECB
+        # cipher (its key schedule built once; decrypting changes no state) serves every message.
+        self._ecb = AES.new(self._key, AES.MODE_ECB)
         self._random_bytes = random_bytes
         self._clock = clock
 
@@ -236,7 +240,7 @@ class CallbackCrypto:
             raise DecodeBase64Error(f"Encrypt is not valid base64: {exc}") from None
         if not ciphertext or len(ciphertext) % AES.block_size:
             raise DecryptError(f"ciphertext of {len(ciphertext)} bytes is not a whole number of AES blocks")
-        padded = AES.new(self._key, AES.MODE_CBC, self._iv).decrypt(ciphertext)
+        padded = strxor(self._ecb.decrypt(ciphertext), self._iv + ciphertext[:-AES.block_size])
         try:
             plain = unpad(padded, BLOCK_SIZE)
         except ValueError as exc:
