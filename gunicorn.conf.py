@@ -5,8 +5,12 @@ the command line win over this file (`make run` passes --bind).
 
     GUNICORN_BIND     address:port to listen on             127.0.0.1:8000
     WEB_CONCURRENCY   worker processes                      2 x CPU cores + 1
-    GUNICORN_THREADS  threads per worker process            4
+    GUNICORN_THREADS  threads per worker process            4  (1: sync workers, see below)
     FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-Proto   127.0.0.1,::1 (gunicorn's own)
+
+Threads (gthread workers) keep a slow client from holding a whole process. Behind a buffering
+reverse proxy, GUNICORN_THREADS=1 runs sync workers instead, which take a heavy stream of WeCom
+callbacks faster (bench/README.md: about 1.5 times the stored events per second).
 
 Behind a reverse proxy on another machine, set FORWARDED_ALLOW_IPS to its address so that
 gunicorn believes its X-Forwarded-Proto (HTTPS), and TRUSTED_PROXIES=1 for the dashboard to take
@@ -20,7 +24,7 @@ from gunicorn.glogging import Logger
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)  # gthread: slow clients do not block a process
-worker_class = "gthread"
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = 30  # a worker silent this long is restarted (WeCom gives a callback 5 s)
 graceful_timeout = 30  # on restart, requests in progress get this long to finish
 keepalive = 5  # seconds to hold an idle connection from the proxy

@@ -18,9 +18,10 @@ GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 
 
 @pytest.mark.slow
-def test_gunicorn_serves_the_app_from_its_config_file(tmp_path):
+@pytest.mark.parametrize(("threads", "worker"), [("4", "gthread"), ("1", "sync")])
+def test_gunicorn_serves_the_app_from_its_config_file(tmp_path, threads, worker):
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": threads,
            "SECRET_KEY": "test", "WECOM_CORP_ID": "wwtest", "WECOM_AGENT_ID": "1000002",
            "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "a" * 43,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
@@ -45,6 +46,7 @@ def test_gunicorn_serves_the_app_from_its_config_file(tmp_path):
     assert response.status_code == 200 and response.json()["status"] == "ok"
     output = (tmp_path / "gunicorn.log").read_text()
     assert output.count("Booting worker") == 2  # WEB_CONCURRENCY
+    assert f"Using worker: {worker}" in output  # GUNICORN_THREADS=1: sync workers
     assert '"GET /healthz HTTP/1.1" 200' in output and "secret-in-the-query" not in output
     assert (taken.status_code, refused.status_code) == (200, 403)
     assert '"POST /wecom/callback HTTP/1.1" 403' in output and '/wecom/callback HTTP/1.1" 200' not in output
