@@ -1,4 +1,5 @@
 """The response_code ledger and closing a poll, against the fake WeCom API over real HTTP."""
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from dashboard.callback.polls import NoResponseCode, close_poll
 from dashboard.callback.service import record_response_code
 from dashboard.extensions import db
 from dashboard.models import Campaign, ResponseCode, SendBatch, utcnow
+from dashboard.reports import queries
 from dashboard.wecom.crypto import CallbackCrypto
 from tests.fake_wecom import FakeWeCom
 from tests.test_callback import AES_KEY, TOKEN, callback_app, card_xml, make_campaign, post
@@ -24,9 +26,10 @@ def poll_app(tmp_path, fake, **overrides):
                         WECOM_AGENT_ID=str(fake.agent_id), WECOM_API_BASE=fake.base_url, **overrides)
 
 
-def vote(app, fake, user, options):
+def vote(app, fake, user, options, create_time=None):
     crypto = CallbackCrypto(TOKEN, AES_KEY, fake.corp_id)
-    xml = card_xml(user=user, selected={"q_lunch": options}, code=fake.issue_response_code())
+    xml = card_xml(user=user, selected={"q_lunch": options}, code=fake.issue_response_code(),
+                   create_time=create_time)
     assert post(app.test_client(), xml, crypto=crypto).status_code == 200
 
 
@@ -59,6 +62,22 @@ def test_close_poll_uses_one_code_and_updates_everyone(tmp_path, fake):
     assert card["checkbox"]["disable"] is True and card["replace_text"] == "投票已结束"
     assert not any(option["is_checked"] for option in card["checkbox"]["option_list"])
     assert ledger(app) == [("callback", None)] * 4 + [("send", "close_poll")]
+
+
+def test_the_closed_card_counts_latest_answers_as_the_report_does(tmp_path, fake):
+    """An answer WeCom delivers late (an earlier CreateTime, arriving last) does not replace the
+    person's newer one, on the closed card as in the report."""
+    app = poll_app(tmp_path, fake)
+    campaign_id = make_campaign(app, response_code=fake.issue_response_code())
+    now = int(time.time())
+    vote(app, fake, "zhangsan", ["opt_b"], create_time=now)
+    vote(app, fake, "zhangsan", ["opt_a"], create_time=now - 60)  # sent first, delivered last
+    vote(app, fake, "lisi", ["opt_a", "opt_c"], create_time=now)
+    close(app, campaign_id)
+    [call] = fake.calls("/message/update_template_card")
+    assert call.body["template_card"]["main_title"]["desc"] == "A 1 · B 1 · C 1"
+    with app.app_context():
+        assert queries.votes([campaign_id])[0] == {"q_lunch": {"opt_a": 1, "opt_b": 1, "opt_c": 1}}
 
 
 def test_a_spent_code_is_skipped_and_when_none_is_left_the_error_says_why(tmp_path, fake):

@@ -14,7 +14,7 @@ from flask import current_app
 
 from .. import wecom_app
 from ..extensions import db
-from ..models import AuditLog, Campaign, CardEvent, EventSelection, User, audit, utcnow
+from ..models import AuditLog, Campaign, CardEvent, OptionTally, User, audit, utcnow
 from ..reports import rollup
 from ..wecom.cards import validate
 from ..wecom.errors import ApiError, RetryableError
@@ -48,16 +48,16 @@ class ClosePollResult:
 
 
 def tallies(campaign: Campaign) -> dict[tuple[str, str], int]:
-    """Each person's latest answer, counted: per chosen option (question_key, option_id) and per
-    clicked button (BUTTON, key). Rolls up pending events first (their event_selection rows);
-    commits the session."""
+    """The people whose latest answer chose each option (question_key, option_id), as the report
+    counts them (``option_tally``: CreateTime, then event id, decides), and per clicked button
+    (BUTTON, key) the people whose latest click it was. Rolls up pending events first; commits
+    the session."""
     rollup.catch_up()
+    chosen = db.select(OptionTally.question_key, OptionTally.option_id, OptionTally.n).where(
+        OptionTally.campaign_id == campaign.id, OptionTally.n > 0)
     latest = (db.select(db.func.max(CardEvent.id))
               .where(CardEvent.campaign_id == campaign.id, CardEvent.event == "template_card_event")
               .group_by(CardEvent.from_user))
-    chosen = (db.select(EventSelection.question_key, EventSelection.option_id, db.func.count())
-              .where(EventSelection.event_id.in_(latest))
-              .group_by(EventSelection.question_key, EventSelection.option_id))
     clicks = (db.select(CardEvent.event_key, db.func.count()).where(CardEvent.id.in_(latest))
               .group_by(CardEvent.event_key))
     counts = {(key, option): n for key, option, n in db.session.execute(chosen)}
