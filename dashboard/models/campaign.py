@@ -103,9 +103,16 @@ class Delivery(db.Model):
 class ResponseCode(db.Model):
     """Every response_code WeCom hands out: each allows one card update before it expires."""
 
+    __table_args__ = (
+        # A campaign's valid codes (unused, not yet expired) and their batches from the index
+        # alone, however many have expired: the campaign page, close poll, the home page's
+        # "codes about to expire".
+        Index("ix_response_code_campaign_valid", "campaign_id", "used_at", "expires_at", "batch_id"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(256), unique=True)
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("send_batch.id"))
     userid: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))  # "send" or "callback"
