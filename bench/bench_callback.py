@@ -104,8 +104,8 @@ def call(port: int, request: bytes) -> tuple[int, float]:
         sock.connect(("127.0.0.1", port))
         sock.sendall(request)
         response = b""
-        while (chunk := sock.recv(65536)) and not complete(response := response + chunk):
-            pass
+        while not complete(response) and (chunk := sock.recv(65536)):
+            response += chunk
     elapsed = time.perf_counter() - start
     return int(response[9:12] or 0), elapsed
 
