@@ -38,15 +38,21 @@ def wecom_config(fake) -> dict:
 def wired_app(tmp_path, fake, *, users=True, **overrides):
     """An app that calls the fake WeCom, with short timeouts, and the three test users (made
     once: on PostgreSQL the apps of one test share the database); ``overrides`` may replace the
-    credentials too."""
+    credentials too. The read timeout (5 s) is far above the fake's answers even on a loaded
+    machine; tests of a timeout shorten it (``short_timeout``)."""
     app = make_app(tmp_path, **{**wecom_config(fake), **overrides})
-    app.extensions["wecom"].client.timeout = (1, 0.5)
+    app.extensions["wecom"].client.timeout = (1, 5)
     with app.app_context():
         if users and db.session.scalar(db.select(User.id).limit(1)) is None:
             for role in ("admin", "staff", "manager"):
                 auth_service.create_user(role, role, PASSWORD, actor="test")
             db.session.commit()
     return app
+
+
+def short_timeout(app, read: float = 0.5) -> None:
+    """WeCom calls give up after ``read`` seconds without an answer (the fake's hang_next)."""
+    app.extensions["wecom"].client.timeout = (1, read)
 
 
 @contextmanager

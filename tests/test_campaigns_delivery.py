@@ -12,8 +12,8 @@ from dashboard.campaigns import delivery, limits, queries, service
 from dashboard.extensions import db
 from dashboard.models import Campaign, Delivery, SendBatch, utcnow
 from dashboard.wecom.client import encode_body
-from tests.campaign_factories import (card_version, make_campaign, send_now, start_worker, status_of,
-                                      stop_worker, userids, wait_until, wired, wired_app, worker_env)
+from tests.campaign_factories import (card_version, make_campaign, send_now, short_timeout, start_worker,
+                                      status_of, stop_worker, userids, wait_until, wired, wired_app, worker_env)
 from tests.fake_wecom import FakeWeCom
 
 PEOPLE = userids(2500)
@@ -112,6 +112,7 @@ def test_busy_twice_then_success_backs_off_and_delivers_once(app, fake, worker):
 
 @pytest.mark.slow
 def test_timeout_after_the_server_received_the_request_is_not_delivered_twice(app, fake, worker):
+    short_timeout(app)
     fake.hang_next(1.5, path="/message/send")  # processed, answered after the 0.5 s read timeout
     with app.app_context():
         cid = send_now(make_campaign({"users": ["lisi", "wangwu"]}))
@@ -125,7 +126,8 @@ def test_timeout_after_the_server_received_the_request_is_not_delivered_twice(ap
 
 
 def test_timeout_without_duplicate_check_is_unknown_and_not_retried(app, fake, worker):
-    fake.hang_next(1.0, path="/message/send")
+    short_timeout(app)
+    fake.hang_next(1.0, path="/message/send")  # answered after the 0.5 s read timeout
     with app.app_context():
         campaign = make_campaign({"users": ["lisi"]}, options={"enable_duplicate_check": False})
         cid = send_now(campaign)
@@ -154,8 +156,9 @@ def test_a_permanent_card_error_fails_the_campaign_and_names_the_field(app, fake
 
 
 def test_the_per_member_limit_delays_a_batch_and_progress_says_so(app, fake, worker):
-    with app.app_context():  # 30 earlier campaigns reached lisi 58 seconds ago
-        version, earlier = card_version(), utcnow() - timedelta(seconds=58)
+    with app.app_context():  # 30 earlier campaigns reached lisi 52 seconds ago: the limit
+        # holds for 8 more seconds, long enough to see the wait on a loaded machine
+        version, earlier = card_version(), utcnow() - timedelta(seconds=52)
         for i in range(30):
             other = service.create_campaign(name=f"Earlier {i}", card_version=version, actor="test")
             db.session.add(Delivery(campaign_id=other.id, userid="lisi", state="accepted",
@@ -189,7 +192,6 @@ def test_limit_arithmetic_for_the_minute_and_the_hour():
 @pytest.mark.slow
 def test_pause_resume_and_cancel_while_sending(app, fake, worker, client, login):
     fake.latency = 0.6  # each call outlasts the request that pauses or cancels
-    app.extensions["wecom"].client.timeout = (1, 5)
     app.config["CAMPAIGN_CONCURRENT_CALLS"] = 1  # one batch in flight at a time
     with app.app_context():
         cid = send_now(make_campaign({"users": PEOPLE}))

@@ -54,7 +54,6 @@ def test_choose_card_pick_recipients_check_send_and_watch_progress(app, fake, li
     assert "报名确认" in page.locator(".campaign-card-preview").inner_text()  # the card, rendered
     page.get_by_text("The request body (JSON)").click()
     assert "\"task_id\": \"c1-" in page.locator(".json-preview").inner_text()
-    app.extensions["wecom"].client.timeout = (1, 5)
     app.config["CAMPAIGN_CONCURRENT_CALLS"] = 1  # one batch after the other,
     fake.latency = 2.0  # each longer than a poll interval: the bar is seen at 50 %
     with tasks.running(app):
