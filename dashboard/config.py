@@ -29,8 +29,9 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"
     WECOM_SEATS = None  # licensed seats; the daily quota is seats x 200 (unset: directory size)
     CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once, across all workers
-    CAMPAIGN_MAX_ATTEMPTS = 5  # tries of a batch on retryable WeCom errors
+    CAMPAIGN_MAX_ATTEMPTS = 10  # tries of a batch on retryable WeCom errors (about 6-9 minutes)
     CAMPAIGN_RETRY_BASE = 1.0  # seconds; backoff doubles from here, with jitter
+    CAMPAIGN_RETRY_MAX = 120.0  # seconds; the longest wait between two tries, before jitter
     API_RATE_LIMIT = 120  # requests per token and window; 0 turns the limit off
     API_RATE_WINDOW = 60  # seconds
     API_MAX_BODY = 1024 * 1024  # bytes

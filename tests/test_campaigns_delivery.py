@@ -110,6 +110,16 @@ def test_busy_twice_then_success_backs_off_and_delivers_once(app, fake, worker):
     assert fake.deliveries["lisi"] == 1 and fake.deliveries["wangwu"] == 1
 
 
+def test_retries_double_up_to_two_minutes_and_ride_out_a_six_minute_outage(app):
+    with app.app_context():
+        waits = [delivery.retry_delay(attempts) for attempts in range(1, 10)]
+        suggested = delivery.retry_delay(1, suggested=300)  # WeCom's own delay is the floor
+    backoff = [1, 2, 4, 8, 16, 32, 64, 120, 120]  # then jitter: 1 to 1.5 times
+    assert all(b <= wait <= b * 1.5 for wait, b in zip(waits, backoff))
+    assert sum(waits) >= 360 and app.config["CAMPAIGN_MAX_ATTEMPTS"] == len(waits) + 1
+    assert 300 <= suggested <= 450
+
+
 @pytest.mark.slow
 def test_timeout_after_the_server_received_the_request_is_not_delivered_twice(app, fake, worker):
     short_timeout(app)

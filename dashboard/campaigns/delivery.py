@@ -192,7 +192,7 @@ def _member_wait(batch: SendBatch, now: datetime) -> limits.Wait | None:
 
 
 def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> None:
-    """Bounded exponential backoff with jitter; WeCom's suggested delay is the floor."""
+    """Capped exponential backoff with jitter (retry_delay); WeCom's suggested delay is the floor."""
     batch.errcode, batch.errmsg = exc.errcode, exc.errmsg
     attempts = _max_attempts()
     if exc.request_sent and not (campaign.options or {}).get("enable_duplicate_check", True):
@@ -200,12 +200,21 @@ def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> N
     elif batch.attempts >= attempts:
         _finish(batch, "failed", "failed", f"{exc.explanation} Gave up after {attempts} attempts.")
     else:
-        base = current_app.config["CAMPAIGN_RETRY_BASE"]
-        delay = max(exc.retry_after, base * 2 ** (batch.attempts - 1)) * random.uniform(1, 1.5)
+        delay = retry_delay(batch.attempts, exc.retry_after)
         batch.status, batch.not_before = "pending", utcnow() + timedelta(seconds=delay)
         batch.wait_reason = f"retry {batch.attempts + 1} of {attempts}: {exc.explanation.rstrip('.')}"
     log.warning("campaign %s batch %s attempt %s: %s", campaign.id, batch.number,
                 batch.attempts, exc)
+
+
+def retry_delay(attempts: int, suggested: float = 0) -> float:
+    """Seconds to wait after ``attempts`` tries: CAMPAIGN_RETRY_BASE doubled per try up to
+    CAMPAIGN_RETRY_MAX, never less than WeCom's suggested delay, times a jitter of 1 to 1.5 (so
+    that batches which failed together do not all come back at once). With the defaults, ten
+    tries ride out a WeCom outage of about six minutes."""
+    config = current_app.config
+    backoff = min(config["CAMPAIGN_RETRY_MAX"], config["CAMPAIGN_RETRY_BASE"] * 2 ** (attempts - 1))
+    return max(suggested, backoff) * random.uniform(1, 1.5)
 
 
 def _max_attempts() -> int:
