@@ -10,7 +10,7 @@ from math import ceil
 from sqlalchemy import Integer, cast, func, select, true, union
 
 from ..extensions import db
-from ..models import Campaign, CardEvent, Delivery, DirectoryDepartment, DirectoryUser
+from ..models import Campaign, CardEvent, Delivery, DirectoryDepartment, DirectoryUser, Respondent
 from . import queries
 from .queries import REPLY
 
@@ -121,20 +121,21 @@ def by_department(campaign: Campaign, ids: list[int]) -> dict:
 # --- who answered what -------------------------------------------------------------------------
 
 
-def _people(campaign: Campaign, ids: list[int], answered: str | None, people):
+def _people(campaign: Campaign, ids: list[int], answered: str | None):
     """The userids in scope: responders, recipients who have not answered, or both."""
     got = select(Delivery.userid.label("userid")).where(
         Delivery.campaign_id == campaign.id, Delivery.state == "accepted")
+    responders = select(Respondent.userid).where(Respondent.campaign_id == ids[0])
     if answered == "yes":
-        return select(people.c.userid)
+        return responders
     if answered == "no":
         return got.where(~queries.has_answered(ids, Delivery.userid))
-    return union(got, select(people.c.userid))
+    return union(got, responders)
 
 
-def _matching(campaign: Campaign, ids: list[int], filters: Filters, people):
+def _matching(campaign: Campaign, ids: list[int], filters: Filters):
     """The userids in scope that pass the answer and department filters."""
-    scope = _people(campaign, ids, filters.answered, people).subquery("person")
+    scope = _people(campaign, ids, filters.answered).subquery("person")
     query = select(scope.c.userid)
     if filters.option:
         chosen = queries.current_answers(ids).subquery("chosen")
@@ -149,24 +150,35 @@ def _matching(campaign: Campaign, ids: list[int], filters: Filters, people):
 
 def answer_table(campaign: Campaign, ids: list[int], filters: Filters, per_page: int = PER_PAGE) -> Page:
     """Who answered what: a page of people with their name, departments, latest answer per
-    question, last button, times and how many answers they sent."""
-    people = queries.respondents(ids).cte("responder_rows")
-    matching = _matching(campaign, ids, filters, people)
+    question, last button, times and how many answers they sent.
+
+    The page's userids are chosen first, joining only what the sort needs (the responder row by
+    its unique key; the directory only to sort by name); names, times and answers are then read
+    for those people alone."""
+    matching = _matching(campaign, ids, filters)
     total = db.session.scalar(select(func.count()).select_from(matching))
-    column = {"time": people.c.last_time, "userid": matching.c.userid, "name": DirectoryUser.name}[
-        filters.sort if filters.sort in SORTS else "time"]
+    sort = filters.sort if filters.sort in SORTS else "time"
+    column = {"time": Respondent.last_time, "userid": matching.c.userid, "name": DirectoryUser.name}[sort]
     order = column.desc() if filters.descending else column.asc()
-    rows = [row._asdict() for row in db.session.execute(
-        select(matching.c.userid, DirectoryUser.name, DirectoryUser.departments,
-               people.c.first_time, people.c.last_time, people.c.answers)
-        .outerjoin(people, people.c.userid == matching.c.userid)
-        .outerjoin(DirectoryUser, DirectoryUser.userid == matching.c.userid)
-        .order_by(order.nulls_last(), matching.c.userid)
-        .limit(per_page).offset((filters.page - 1) * per_page))]
-    userids = [row["userid"] for row in rows]
+    query = select(matching.c.userid).outerjoin(Respondent, (Respondent.campaign_id == ids[0])
+                                                & (Respondent.userid == matching.c.userid))
+    if sort == "name":
+        query = query.outerjoin(DirectoryUser, DirectoryUser.userid == matching.c.userid)
+    userids = list(db.session.scalars(query.order_by(order.nulls_last(), matching.c.userid)
+                                      .limit(per_page).offset((filters.page - 1) * per_page)))
+    times = {row.userid: row for row in db.session.execute(queries.respondents(ids, userids))}
+    directory = {user.userid: user for user in db.session.scalars(
+        select(DirectoryUser).where(DirectoryUser.userid.in_(userids)))} if userids else {}
     answers, keys = answers_of(ids, userids), last_keys(ids, userids)
-    for row in rows:
-        row["answer"], row["key"] = answers.get(row["userid"], {}), keys.get(row["userid"])
+    rows = []
+    for userid in userids:
+        user, responded = directory.get(userid), times.get(userid)
+        rows.append({"userid": userid, "name": user.name if user else None,
+                     "departments": user.departments if user else None,
+                     "first_time": responded.first_time if responded else None,
+                     "last_time": responded.last_time if responded else None,
+                     "answers": responded.answers if responded else None,
+                     "answer": answers.get(userid, {}), "key": keys.get(userid)})
     return Page(rows, filters.page, per_page, total)
 
 
