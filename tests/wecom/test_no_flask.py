@@ -6,20 +6,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # dashboard/__init__.py builds the Flask app, so stand in an empty package for it and import
-# every dashboard/wecom module in a fresh interpreter.
+# every dashboard/wecom module, subpackages included, in a fresh interpreter.
 SCRIPT = """
 import importlib, pkgutil, sys, types
 package = types.ModuleType("dashboard")
 package.__path__ = [sys.argv[1] + "/dashboard"]
 sys.modules["dashboard"] = package
 import dashboard.wecom
-names = [m.name for m in pkgutil.iter_modules(dashboard.wecom.__path__, "dashboard.wecom.")]
+names = [m.name for m in pkgutil.walk_packages(dashboard.wecom.__path__, "dashboard.wecom.")]
 for name in names:
     importlib.import_module(name)
-for required in ("crypto", "errors", "events", "replies", "xmlsafe"):
+for required in ("crypto", "errors", "events", "replies", "xmlsafe", "transport", "api.messages"):
     assert "dashboard.wecom." + required in names, required
 leaked = sorted(m for m in sys.modules if m == "flask" or m.startswith(("flask.", "flask_", "werkzeug")))
 assert not leaked, leaked
+app = sorted(m for m in sys.modules if m.startswith("dashboard.") and m.split(".")[1] != "wecom")
+assert not app, app
 print(len(names))
 """
 
