@@ -575,3 +575,19 @@ def test_errcode_fields_cover_protocol_3_6():
     assert cards.ERRCODE_FIELDS[42051] == "action_menu.action_list[].key"
     assert cards.ERRCODE_FIELDS[42035] == "horizontal_content_list"
     assert "card_action.url" in cards.ERRCODE_FIELDS[42028].split(", ")
+
+
+def test_a_rule_is_a_row_source_documents_it_and_severity_warning_does_not_block(monkeypatch):
+    """The fidelity work adds rows to card_rules, not branches: a row's source changes no output,
+    and a limit marked as a warning no longer makes validate() refuse the card."""
+    from dashboard.wecom import card_rules
+
+    card = {**BASE["text_notice"], "sub_title_text": ZH * 161}
+    before = cards.limits()
+    assert [e.path for e in validate(card)] == ["sub_title_text"]
+    spec = card_rules.BLOCKS["sub_title_text"]
+    monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "source": "PROTOCOL §3.2"})
+    assert cards.limits() == before and [e.path for e in validate(card)] == ["sub_title_text"]
+    monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "severity": "warning"})
+    assert validate(card) == []
+    assert [e.path for e in validate({**card, "sub_title_text": 7})] == ["sub_title_text"]
