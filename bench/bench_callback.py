@@ -270,7 +270,7 @@ def roll_up() -> tuple[int, float]:
     summaries, their options and response codes included; (events, seconds)."""
     from dashboard import create_app
     from dashboard.extensions import db
-    from dashboard.reports import rollup
+    from dashboard.callback import rollup
 
     app, start = create_app(), time.perf_counter()
     with app.app_context():

@@ -243,7 +243,7 @@ def _events(conn, rng, campaign_id: int, kind: str, clicks: list) -> None:
 
 def catch_up(app) -> tuple[int, float]:
     """Count every pending event in the report summaries, as the worker does; (events, seconds)."""
-    from dashboard.reports import rollup
+    from dashboard.callback import rollup
 
     with app.app_context():
         start = time.perf_counter()

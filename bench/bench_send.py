@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard import create_app, tasks  # noqa: E402
+from dashboard import create_app  # noqa: E402
+from dashboard.campaigns import jobs  # noqa: E402
 from dashboard.campaigns import service  # noqa: E402
 from dashboard.extensions import db  # noqa: E402
 from dashboard.models import Campaign, Card, CardVersion  # noqa: E402
@@ -65,7 +66,7 @@ def deliver(app, campaign_id: int, timeout: float = 300) -> tuple[float, float]:
     """Queue the campaign; returns (enqueue time, time it was seen 'sent'), monotonic."""
     with app.app_context():
         enqueued = time.monotonic()
-        tasks.deliver(campaign_id)
+        jobs.deliver(campaign_id)
         while db.session.get(Campaign, campaign_id).status != "sent":
             db.session.rollback()  # a fresh read each time
             if time.monotonic() - enqueued > timeout:

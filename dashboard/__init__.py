@@ -35,7 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     csrf.exempt(callback.bp)
     csrf.exempt(api.bp)
-    callback.init_app(app)  # the close-poll job and the task-id cache
+    campaigns.init_app(app)  # the delivery jobs
+    callback.init_app(app)  # the fast path, the roll-up and close-poll jobs, the task-id cache
     if app.config["SANDBOX"]:
         from . import sandbox  # never imported when a real WeCom app is configured
 

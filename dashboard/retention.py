@@ -23,7 +23,7 @@ from .campaigns.queries import FINISHED
 from .extensions import db
 from .models import (Campaign, CardEvent, CurrentAnswer, Delivery, Respondent, ResponseCode, SendBatch, audit,
                      utcnow)
-from .reports import rollup
+from .callback import rollup
 from .reports.queries import family_ids
 
 log = logging.getLogger(__name__)

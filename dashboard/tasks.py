@@ -1,10 +1,11 @@
-"""Background jobs on a Huey queue: campaign delivery, and a sweep that starts scheduled
-campaigns and picks up those a stopped worker left behind.
+"""The background queue (Huey) and the worker that runs it. It knows no feature: each feature
+package owns its jobs in its ``jobs.py`` and registers them at app creation with :func:`job` (and
+:func:`on_worker_start`); the feature queues its own work with :func:`enqueue`.
 
 TASK_QUEUE_URL chooses the storage: ``sqlite:///path`` (the default, one machine) or
 ``redis://host:port/db`` (workers on several machines). The durable state is in the database;
-the queue only says "look at campaign N now (or at eta)", so a lost queue entry costs a sweep,
-and a run queued twice does no harm: runs share out a campaign's batches (campaigns/leases.py).
+a job only says "look at campaign N now (or at eta)", so a lost queue entry costs a sweep, and a
+job queued twice does no harm.
 """
 from __future__ import annotations
 
@@ -13,16 +14,15 @@ import logging
 import signal
 from contextlib import contextmanager
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
+from typing import Callable
 
 from flask import current_app
 from huey import Huey, RedisHuey
+from huey.api import TaskWrapper
 from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
-from .campaigns import delivery, leases
-from .reports import rollup
 from .config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -62,49 +62,58 @@ def make_huey(url: str, instance_path: str) -> Huey:
 
 
 def init_app(app) -> None:
-    """Build the queue from config and register the jobs on it, each run in an app context."""
-    huey = make_huey(app.config["TASK_QUEUE_URL"], app.instance_path)
+    """Build the queue from config; the features register their jobs on it afterwards."""
+    app.extensions["huey"] = make_huey(app.config["TASK_QUEUE_URL"], app.instance_path)
+    app.extensions["jobs"] = {}
+    app.extensions["worker_start"] = []
 
-    def in_app(job):
-        @wraps(job)
-        def run(*args):
-            with app.app_context():
-                return job(*args)
 
-        return run
+def job(app, name: str, func: Callable, *, periodic: bool = False) -> TaskWrapper:
+    """Register ``func`` as a job run in an app context (every SWEEP_SECONDS if periodic).
 
-    @huey.task(name="deliver")
-    @in_app
-    def deliver_task(campaign_id: int) -> None:
-        stop = app.extensions.get("worker_stop")  # set when the worker shuts down gracefully
-        if (when := delivery.run(campaign_id, lambda: deliver_task(campaign_id),
-                                 stopping=stop.is_set if stop else None)) is not None:
-            deliver_task.schedule((campaign_id,), eta=when)
+    ``name`` is the dotted name that queued work carries ("dashboard.tasks.deliver"): keep it
+    when the function moves, or work queued before an upgrade finds no job to run.
+    """
+    module, _, short = name.rpartition(".")
 
-    @huey.periodic_task(lambda now: True, name="sweep")  # every SWEEP_SECONDS, see _Scheduler
-    @in_app
-    def sweep() -> None:
-        for campaign_id in delivery.due_campaigns():
-            deliver_task(campaign_id)
-        rollup.catch_up()  # so a report has only the last few seconds' events to count
+    def run(*args):
+        with app.app_context():
+            return func(*args)
 
-    app.extensions["huey"] = huey
-    app.extensions["campaign_tasks"] = {"deliver": deliver_task, "sweep": sweep}
+    run.__module__, run.__name__, run.__doc__ = module, short, func.__doc__
+    huey = app.extensions["huey"]
+    register = huey.periodic_task(_every_sweep, name=short) if periodic else huey.task(name=short)
+    app.extensions["jobs"][name] = task = register(run)
+    return task
+
+
+def _every_sweep(_now) -> bool:
+    return True  # the scheduler itself runs every SWEEP_SECONDS (see _Scheduler)
+
+
+def enqueue(name: str, *args, eta: datetime | None = None, delay: float | None = None) -> None:
+    """Queue the job registered as ``name``: now, at ``eta`` or after ``delay`` seconds."""
+    task = current_app.extensions["jobs"][name]
+    if eta is None and not delay:
+        task(*args)
+    else:
+        task.schedule(args, eta=eta, delay=delay)
+
+
+def on_worker_start(app, func: Callable[[], object]) -> None:
+    """Run ``func`` once, in an app context, when `flask worker` starts (before it takes jobs)."""
+    app.extensions["worker_start"].append(func)
+
+
+def stop_flag():
+    """The worker's stop event (set when it shuts down gracefully), or None outside a worker."""
+    return current_app.extensions.get("worker_stop")
 
 
 def redis_connection(app):
     """The queue's Redis client when TASK_QUEUE_URL is Redis, else None."""
     storage = app.extensions["huey"].storage
     return storage.conn if isinstance(storage, RedisStorage) else None
-
-
-def deliver(campaign_id: int, eta: datetime | None = None) -> None:
-    """Queue delivery work for a campaign, now or at eta (the sweep is the safety net)."""
-    task = current_app.extensions["campaign_tasks"]["deliver"]
-    if eta is None:
-        task(campaign_id)
-    else:
-        task.schedule((campaign_id,), eta=eta)
 
 
 # --- the consumer ----------------------------------------------------------------------------
@@ -127,10 +136,11 @@ def make_consumer(app, workers: int = 2) -> Consumer:
 
 
 def run_worker(app, workers: int = 2) -> None:
-    """`flask --app wsgi worker`: recover from an earlier stop, then consume until signalled."""
+    """`flask --app wsgi worker`: the features' start-up work (recovering from an earlier stop),
+    then consume until signalled."""
     with app.app_context():
-        if released := leases.free_orphans():
-            log.info("released %d batch(es) held by a stopped worker of this host", released)
+        for start in app.extensions["worker_start"]:
+            start()
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # not a line per task and sweep
         for name in ("huey", "huey.consumer.Scheduler"):
             logging.getLogger(name).setLevel(logging.WARNING)

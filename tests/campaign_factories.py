@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from dashboard import tasks
+from dashboard.campaigns import jobs
 from dashboard.auth import service as auth_service
 from dashboard.campaigns import service
 from dashboard.extensions import db
@@ -89,7 +89,7 @@ def send_now(campaign: Campaign) -> int:
     """Send as the views do: plan, commit, queue. Returns the campaign id."""
     service.send(campaign, actor="test")
     db.session.commit()
-    tasks.deliver(campaign.id, eta=campaign.send_at)
+    jobs.deliver(campaign.id, eta=campaign.send_at)
     return campaign.id
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from dashboard import backup, create_app
 from dashboard.extensions import db
 from dashboard.models import CardEvent, ResponseCode
-from dashboard.reports import rollup
+from dashboard.callback import rollup
 from tests.campaign_factories import wait_until
 from tests.test_callback import KEY_SET_N, card_xml, make_campaign, post
 

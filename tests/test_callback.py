@@ -11,7 +11,7 @@ import pytest
 from Crypto.Cipher import AES
 
 from dashboard.extensions import db
-from dashboard.reports import rollup
+from dashboard.callback import rollup
 from dashboard.models import (CallbackLog, Campaign, Card, CardEvent, CardVersion, EventSelection,
                               ResponseCode, SendBatch)
 from dashboard.wecom.crypto import CallbackCrypto

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard import tasks
+from dashboard.campaigns import jobs
 from dashboard.campaigns import delivery, leases, service
 from dashboard.extensions import db
 from dashboard.models import Delivery, SendBatch, utcnow
@@ -132,7 +132,7 @@ def test_per_member_limits_hold_across_workers(app, fake, tmp_path):
         db.session.commit()
         ids = [campaign.id for campaign in campaigns]
         for cid in ids:  # queued together, claimed side by side
-            tasks.deliver(cid)
+            jobs.deliver(cid)
         wait_until(lambda: all(status_of(app, cid) == "sent" for cid in ids), timeout=30)
     to_lisi = sorted(c.time for c in fake.calls("/message/send") if "lisi" in c.body["touser"])
     assert len(to_lisi) == 6 and fake.deliveries["lisi"] == 6

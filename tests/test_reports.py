@@ -10,7 +10,8 @@ import pytest
 from dashboard.extensions import db
 from dashboard.models import (Campaign, Card, CardEvent, CardVersion, Delivery, DirectoryDepartment,
                               DirectoryUser, SendBatch, User)
-from dashboard.reports import people, queries, report, rollup
+from dashboard.callback import rollup
+from dashboard.reports import people, queries, report
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
 S = int(T0.timestamp())

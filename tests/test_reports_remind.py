@@ -3,10 +3,11 @@ import re
 
 import pytest
 
+from dashboard.campaigns import families
 from dashboard.campaigns.service import CampaignError
 from dashboard.extensions import db
 from dashboard.models import AuditLog, Campaign, Delivery, SendBatch, User
-from dashboard.reports import queries, service
+from dashboard.reports import service
 from tests.conftest import PASSWORD, make_app
 from tests.test_reports import lunch_poll, make_event
 
@@ -114,10 +115,10 @@ def test_the_sender_can_ask_who_answered_since_the_reminder_was_planned(app, pol
     with app.test_request_context():
         reminder = service.remind_non_responders(db.session.get(Campaign, poll), staff())
         db.session.commit()
-        assert queries.answered_among(reminder, ["u5", "u6"]) == set()
+        assert families.answered_among(reminder, ["u5", "u6"]) == set()
         make_event(db.session.get(Campaign, poll), "u6", 8000, selected={"q_lunch": ["b"]})
         db.session.commit()
-        assert queries.answered_among(reminder, ["u5", "u6", "u1"]) == {"u6", "u1"}
+        assert families.answered_among(reminder, ["u5", "u6", "u1"]) == {"u6", "u1"}
 
 
 def test_whoever_answers_after_the_click_is_left_out_when_the_batch_goes_out(app, poll):

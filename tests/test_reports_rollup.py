@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from dashboard.extensions import db
 from dashboard.models import (Campaign, CardEvent, CurrentAnswer, EventCount, EventSelection, OptionTally,
                               Respondent, RollupState)
-from dashboard.reports import queries, rollup
+from dashboard.callback import rollup
+from dashboard.reports import queries
 from tests.test_reports import S, VOTE_CARD, make_campaign, make_event, make_ledger, make_version
 
 USERS = ("u1", "u2", "u3", "u4")

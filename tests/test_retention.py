@@ -8,7 +8,8 @@ import pytest
 from dashboard import retention
 from dashboard.extensions import db
 from dashboard.models import AuditLog, Campaign, CardEvent, ResponseCode, SendBatch, utcnow
-from dashboard.reports import people, queries, rollup
+from dashboard.callback import rollup
+from dashboard.reports import people, queries
 from tests.test_reports_pages import without_tokens
 from tests.test_reports import (BUTTON_CARD, T0, lunch_poll, make_campaign, make_event, make_ledger,
                                 make_version)

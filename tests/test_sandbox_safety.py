@@ -12,9 +12,9 @@ from tests.conftest import make_app
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dashboard"
 # What the sandbox may use of the product: the protocol library, the models and extensions, the
-# access-rule decorators; never the features it stands in for WeCom against (campaigns, callback).
+# access-rule decorators and the task queue; never the features it stands in for WeCom against (campaigns, callback).
 SANDBOX_MAY_IMPORT = ("dashboard.wecom", "dashboard.models", "dashboard.extensions",
-                      "dashboard.auth", "dashboard.sandbox")
+                      "dashboard.auth", "dashboard.sandbox", "dashboard.tasks")
 
 PRODUCTION = r"""
 import json, re, sys

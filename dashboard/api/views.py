@@ -1,9 +1,9 @@
 """The JSON API for integrators: the same service functions the pages call, behind Bearer tokens."""
 from flask import Blueprint, current_app, request, url_for
 
-from .. import tasks
 from ..auth.decorators import public
-from ..callback import polls
+from ..callback import polls, rollup
+from ..campaigns import jobs as campaign_jobs
 from ..campaigns import queries as campaign_queries
 from ..campaigns import service as campaigns
 from ..cards import queries as card_queries
@@ -11,7 +11,6 @@ from ..cards import service as cards
 from ..extensions import db
 from ..models import Campaign, Card
 from ..reports import queries as report_queries
-from ..reports import rollup
 from ..wecom.cards import CARD_TYPES
 from ..wecom.errors import WeComError
 from . import adapters, auth, errors, openapi, schemas
@@ -148,7 +147,7 @@ def campaign(campaign_id):
 @api_role_required(*WRITERS)
 def send(campaign_id):
     campaign = _act(campaigns.send, _campaign(campaign_id))
-    tasks.deliver(campaign.id, eta=campaign.send_at)
+    campaign_jobs.deliver(campaign.id, eta=campaign.send_at)
     return {"id": campaign.id, "status": campaign.status}, 202
 
 

@@ -14,7 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import ResponseCode, SendBatch, utcnow
-from ..reports import rollup
+from . import rollup
 from .service import RESPONSE_CODE_LIFE, record_response_code
 
 WARN_BEFORE = timedelta(hours=3)  # the campaign page warns this long before the last codes expire

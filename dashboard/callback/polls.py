@@ -10,15 +10,12 @@ import copy
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app
-
-from .. import wecom_app
+from .. import tasks, wecom_app
 from ..extensions import db
 from ..models import AuditLog, Campaign, CardEvent, OptionTally, User, audit, utcnow
-from ..reports import rollup
 from ..wecom.cards import validate
 from ..wecom.errors import ApiError, RetryableError
-from . import codes
+from . import codes, rollup
 from .after_click import INTERACTIVE, questions
 from .forms import ClosePollForm
 
@@ -27,7 +24,8 @@ log = logging.getLogger(__name__)
 CLOSED = "投票已结束"
 USED_FOR = "close_poll"
 DEAD_CODE = {42022, 60140}  # used or expired: the batch's next code may still work
-BUTTON = "@button"  # tally key of button clicks, beside (question_key, option_id)
+BUTTON = "@button"
+CLOSE_POLL = "dashboard.callback.polls.close_poll"  # the job's name in queued work  # tally key of button clicks, beside (question_key, option_id)
 
 
 class PollError(ValueError):
@@ -157,20 +155,6 @@ def last_closing(campaign: Campaign) -> AuditLog | None:
         .order_by(AuditLog.id.desc()).limit(1)).first()
 
 
-# --- in the worker -------------------------------------------------------------------------------
-
-
-def register_task(app) -> None:
-    huey = app.extensions["huey"]
-
-    @huey.task(name="close_poll")
-    def close_poll_task(campaign_id: int, actor_name: str) -> None:
-        with app.app_context():
-            run_close_poll(campaign_id, actor_name)
-
-    app.extensions["callback_tasks"] = {"close_poll": close_poll_task}
-
-
 def queue_close_poll(campaign: Campaign, actor) -> None:
     """Check that the poll can be closed (PollError says why not), then let the worker close it."""
     if campaign.card_version.template_card.get("card_type") not in INTERACTIVE:
@@ -179,11 +163,12 @@ def queue_close_poll(campaign: Campaign, actor) -> None:
     if not status.valid:
         raise NoResponseCode(status.message or "No unused response code left: nothing was sent yet.")
     name = getattr(actor, "username", None) or str(actor)
-    current_app.extensions["callback_tasks"]["close_poll"](campaign.id, name)
+    tasks.enqueue(CLOSE_POLL, campaign.id, name)
     log.info("closing the poll of campaign %s queued by %s", campaign.id, name)
 
 
 def run_close_poll(campaign_id: int, actor_name: str) -> ClosePollResult | None:
+    """The close_poll job, in the worker (callback/jobs.py registers it)."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return None

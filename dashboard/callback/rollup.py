@@ -22,11 +22,12 @@ from sqlalchemy import case, delete, func, insert, literal_column, select, text,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from ..callback.service import code_row
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, EventSelection,
                       OptionTally, Respondent, ResponseCode, RollupState)
-from .queries import MENU, REPLY, epoch
+from ..models.base import epoch
+from ..models.event import MENU, REPLY
+from .service import code_row
 
 log = logging.getLogger(__name__)
 

@@ -208,7 +208,7 @@ _KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key
 
 
 def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
-    """INSERT the event and the log row; one COMMIT. The roll-up (reports/rollup.py) does the
+    """INSERT the event and the log row; one COMMIT. The roll-up (rollup.py) does the
     rest off the hot path when it counts the event: its options (``selected``) as event_selection
     rows, its response code into the ledger. An event it never counts (an unknown task id)
     gets its code into the ledger here.

@@ -23,6 +23,7 @@ from ..models import Campaign, Delivery, ResponseCode, SendBatch, audit, utcnow
 from ..wecom.client import SendResult
 from ..wecom.errors import ApiError, RetryableError
 from . import leases, limits, plan
+from .families import answered_among
 from .plan import set_ledger
 
 log = logging.getLogger(__name__)
@@ -155,8 +156,6 @@ def _leave_out_who_answered(campaign: Campaign, batch: SendBatch) -> bool:
     nobody in the batch is left (the batch is then done, its ledger rows cancelled)."""
     if batch.attempts or not (campaign.options or {}).get("remind_of"):
         return True
-    from ..reports.queries import answered_among  # reports build on campaigns, not the reverse
-
     pending = db.session.scalars(db.select(Delivery.userid).filter_by(
         batch_id=batch.id, state="pending")).all()
     answered = answered_among(campaign, pending)

@@ -2,7 +2,7 @@
 
 Each checks that the action is allowed in the campaign's state (CampaignError says why not),
 changes rows and writes the audit row. The caller commits, then queues delivery with
-``tasks.deliver(campaign.id, eta=campaign.send_at)`` after send, test_send, resume and
+``jobs.deliver(campaign.id, eta=campaign.send_at)`` after send, test_send, resume and
 resend_failed (the worker's sweep would find the campaign within 20 s anyway).
 """
 from __future__ import annotations

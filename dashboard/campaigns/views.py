@@ -3,13 +3,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import tasks
 from ..auth import role_required
 from ..callback.polls import close_poll_panel
 from ..extensions import db
 from ..models import Audience, Campaign
 from ..wecom.errors import WeComError
-from . import directory, queries, service
+from . import directory, jobs, queries, service
 from .forms import CampaignForm, RecipientsForm, TestSendForm
 from .recipients import describe
 
@@ -103,7 +102,7 @@ def test_send(campaign_id):
         flash(" ".join(form.userids.errors), "danger")
         return redirect(url_for(".check", campaign_id=campaign.id, test_to=form.userids.data))
     if test := _run(service.test_send, campaign, form.recipients()):
-        tasks.deliver(test.id)
+        jobs.deliver(test.id)
         flash("Test send queued; its progress is listed under “Test sends”.", "success")
     return redirect(url_for(".check", campaign_id=campaign.id))
 
@@ -114,7 +113,7 @@ def send(campaign_id):
     campaign = db.get_or_404(Campaign, campaign_id)
     if not _run(service.send, campaign):
         return redirect(url_for(".check", campaign_id=campaign.id))
-    tasks.deliver(campaign.id, eta=campaign.send_at)
+    jobs.deliver(campaign.id, eta=campaign.send_at)
     when = f"scheduled for {in_zone(campaign.send_at, campaign.timezone)}" if campaign.send_at else "sending"
     flash(f"Campaign {when}.", "success")
     return redirect(url_for(".show", campaign_id=campaign.id))
@@ -127,7 +126,7 @@ def act(campaign_id, action):
     function, done, queue = ACTIONS[action]
     if _run(function, campaign):
         if queue:
-            tasks.deliver(campaign.id)
+            jobs.deliver(campaign.id)
         flash(f"Campaign {done}.", "success")
     return redirect(url_for(".show", campaign_id=campaign.id))
 

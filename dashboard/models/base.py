@@ -1,13 +1,22 @@
-"""Column helpers shared by the models."""
+"""Column helpers shared by the models, and the SQL helper the queries on them share."""
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, Integer, TypeDecorator, cast, func
 from sqlalchemy.dialects.postgresql import JSONB
+
+from ..extensions import db
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def epoch(column):
+    """A stored UTC datetime as Unix seconds, in the database's own dialect."""
+    if db.engine.dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.extract("epoch", column), Integer)
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,13 +7,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import Json, JSONType, UTCDateTime, utcnow
 
+REPLY = "template_card_event"  # CardEvent.event of an answer: a click, a vote, a choice
+MENU = "template_card_menu_event"  # and of a choice in a card's menu
+
 
 class CardEvent(db.Model):
     # Few indexes: each one is written by every callback; reports read the summaries instead.
     __table_args__ = (
         Index("ix_card_event_campaign_user", "campaign_id", "from_user"),
         Index("ix_card_event_campaign_received", "campaign_id", "received_at"),
-        # events not yet counted in the report summaries (dashboard/reports/rollup.py)
+        # events not yet counted in the report summaries (dashboard/callback/rollup.py)
         Index("ix_card_event_pending", "id", sqlite_where=text("rolled_up = 0"),
               postgresql_where=text("NOT rolled_up")),
     )
@@ -42,7 +45,7 @@ class CardEvent(db.Model):
 
 class EventSelection(db.Model):
     """One chosen option of one event: the summaries count these instead of unpacking JSON. The
-    roll-up writes them from ``CardEvent.selected`` when it counts the event (reports/rollup.py)."""
+    roll-up writes them from ``CardEvent.selected`` when it counts the event (callback/rollup.py)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("card_event.id"), index=True)

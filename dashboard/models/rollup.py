@@ -1,4 +1,4 @@
-"""Report summaries kept from the events (dashboard/reports/rollup.py keeps them up to date).
+"""Report summaries kept from the events (dashboard/callback/rollup.py keeps them up to date).
 
 Rows belong to the campaign whose report they count in: a reminder's answers are its parent's.
 """

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, cast, func, select
 
+from ..callback import rollup
 from ..extensions import db
 from ..models import AuditLog, Campaign, CardEvent, ResponseCode, SendBatch, utcnow
-from . import queries, rollup
+from . import queries
 from .labels import card_labels
 
 FEED = 20

@@ -10,7 +10,7 @@ A few building blocks hold the rules, and every figure is built on them:
 * ``response_delays(ids)``: seconds from each responder's delivery to their first answer;
 * ``first_answers`` (the timeline), ``has_answered``, ``responder_counts``, ``key_counts``.
 
-They read the summaries that rollup.py keeps from card_event and event_selection, keyed by the
+They read the summaries that callback/rollup.py keeps from card_event and event_selection, keyed by the
 family's root (``ids[0]``); every report brings them up to date first (``rollup.catch_up``).
 The vote tallies read option_tally, the current answers already counted per option.
 
@@ -26,41 +26,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, bindparam, cast, exists, func, literal, select, true, union_all
 
+from ..campaigns.families import family_ids, is_reminder, reminders, root  # noqa: F401
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, OptionTally, Respondent,
                       utcnow)
+from ..models.base import epoch
 from ..models.campaign import DELIVERY_STATES
+from ..models.event import MENU, REPLY
 
-REPLY = "template_card_event"
-MENU = "template_card_menu_event"
 LIVE_FOR = timedelta(days=1)  # a sent campaign's report keeps refreshing this long
 
 
-# --- families and access -----------------------------------------------------------------------
-
-
-def is_reminder(campaign: Campaign) -> bool:
-    return campaign.parent_id is not None and not campaign.is_test
-
-
-def root(campaign: Campaign) -> Campaign:
-    """The campaign whose report this campaign's answers count in."""
-    return db.session.get(Campaign, campaign.parent_id) if is_reminder(campaign) else campaign
-
-
-def family_ids(campaign: Campaign) -> list[int]:
-    """The campaign and its reminders (never its test sends)."""
-    return [campaign.id, *db.session.scalars(_reminders_of(Campaign.id), {"parent": campaign.id})]
-
-
-def reminders(campaign: Campaign) -> list[Campaign]:
-    return db.session.scalars(_reminders_of(Campaign), {"parent": campaign.id}).all()
-
-
-@lru_cache(maxsize=2)
-def _reminders_of(what):
-    return (select(what).where(Campaign.parent_id == bindparam("parent"), Campaign.is_test.is_(False))
-            .order_by(Campaign.id))
+# --- access ------------------------------------------------------------------------------------
 
 
 def visible_to(user):
@@ -131,13 +108,6 @@ def response_delays(ids: list[int]):
             .where(Respondent.campaign_id == ids[0], Respondent.response_seconds.is_not(None)))
 
 
-def epoch(column):
-    """A stored UTC datetime as Unix seconds, in the database's own dialect."""
-    if db.engine.dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer)
-    return cast(func.extract("epoch", column), Integer)
-
-
 def first_answers(ids: list[int], origin: int, seconds: int, buckets: int) -> dict[int, int]:
     """{bucket: people whose first answer falls in it}, buckets of ``seconds`` from ``origin``
     (Unix time); anything earlier counts in bucket 0, anything later in the last of ``buckets``."""
@@ -164,18 +134,6 @@ def _bucket_counts(buckets: int):
 def has_answered(ids: list[int], userid):
     """A condition: the person (a userid column) has answered the campaign family."""
     return exists().where(Respondent.campaign_id == ids[0], Respondent.userid == userid)
-
-
-def answered_among(campaign: Campaign, userids: list[str]) -> set[str]:
-    """Which of these people have answered the campaign (or its parent, for a reminder) by now:
-    for the sender to leave them out of a reminder batch at the moment it goes out."""
-    report_on = root(campaign)
-    ids, found = family_ids(report_on), set()
-    for start in range(0, len(userids), 500):
-        found.update(db.session.scalars(select(CardEvent.from_user).distinct().where(
-            CardEvent.campaign_id.in_(ids), CardEvent.event == REPLY,
-            CardEvent.from_user.in_(userids[start:start + 500]))))
-    return found
 
 
 def events_page(campaign: Campaign, page: int, per_page: int):
@@ -273,7 +231,7 @@ def _votes_statement():
 
 def votes(ids: list[int]) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """({question: {option: n}}, {question: people who answered it}), latest answers only: the
-    current answers counted as rollup.py keeps them (option_tally), a few rows however many people."""
+    current answers counted as callback/rollup.py keeps them (option_tally), a few rows however many people."""
     tallies: dict[str, dict[str, int]] = {}
     answered: dict[str, int] = {}
     for question, option, n, people in db.session.execute(_votes_statement(), {"campaign": ids[0]}):

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from ..callback import rollup
 from ..campaigns import service as campaigns
 from ..campaigns.queries import label
 from ..models import Campaign, CardVersion, audit
-from . import people, queries, rollup
+from . import people, queries
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def remind_non_responders(campaign: Campaign, actor=None,
     """Create and send a follow-up campaign to the recipients of campaign who have not answered.
 
     Commits what the session holds first (to count the latest answers); the caller commits the
-    reminder, then queues delivery (``tasks.deliver(reminder.id)``).
+    reminder, then queues delivery (``campaigns.jobs.deliver(reminder.id)``).
     :raises CampaignError: not sent yet, a test send, or nobody left to remind.
     """
     rollup.catch_up()  # whoever answered a moment ago is not reminded

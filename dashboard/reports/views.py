@@ -6,13 +6,14 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, stream_with_context, url_for)
 from flask_login import current_user
 
-from .. import tasks
 from ..auth import role_required
+from ..callback import rollup
 from ..campaigns import directory
+from ..campaigns import jobs as campaign_jobs
 from ..campaigns.service import CampaignError
 from ..extensions import db
 from ..models import Campaign
-from . import activity, exports, people, queries, report, rollup, service
+from . import activity, exports, people, queries, report, service
 from .forms import AnswerFilterForm, AuditFilterForm, RemindForm
 from .labels import card_labels
 
@@ -144,7 +145,7 @@ def remind(campaign):
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            tasks.deliver(reminder.id)
+            campaign_jobs.deliver(reminder.id)
             flash(f"Reminder sending to {len(reminder.recipients['users'])} people who have not "
                   "answered yet.", "success")
     return redirect(url_for(".show", campaign_id=campaign.id))

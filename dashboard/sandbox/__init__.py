@@ -3,8 +3,7 @@
 It depends on the product's public pieces only: the protocol library (dashboard.wecom), the
 models, the task queue and the app's callback URL. Nothing in the product imports it.
 """
-from functools import wraps
-
+from . import jobs
 from .directory import seed_directory
 from .views import bp
 
@@ -19,21 +18,8 @@ def init_app(app) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(bp)
-    app.extensions["sandbox"] = {"deliver_callback": _register_task(app), "seed_directory": seed_directory}
+    app.extensions["sandbox"] = {"deliver_callback": jobs.init_app(app), "seed_directory": seed_directory}
     app.extensions.setdefault("demo_seeders", []).append(seed_directory)  # `flask demo seed` runs these
-
-
-def _register_task(app):
-    """The outgoing-callback job, on the app's task queue (run by `flask --app wsgi worker`)."""
-    from . import callbacks
-
-    @app.extensions["huey"].task(name="sandbox_callback")
-    @wraps(callbacks.deliver)
-    def deliver_callback(callback_id: int) -> None:
-        with app.app_context():
-            callbacks.deliver(callback_id)
-
-    return deliver_callback
 
 
 __all__ = ["bp", "init_app", "seed_directory"]

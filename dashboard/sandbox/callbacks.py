@@ -16,6 +16,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import SandboxCallback, utcnow
+from ..tasks import enqueue as enqueue_job
 from ..wecom.cards import validate
 from ..wecom.crypto import CallbackCrypto
 from ..wecom.errors import CryptoError
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_RETRIES = 3  # after the first attempt
 FINISHED = ("delivered", "failed")
+CALLBACK_JOB = "dashboard.sandbox.callbacks.sandbox_callback"  # the job's name in queued work
 # How the XML of an update_template_card reply maps back to the send API's JSON.
 LIST_ELEMENTS = ("ActionList", "HorizontalContentList", "JumpList", "VerticalContentList",
                  "OptionList", "ButtonList", "SelectList")
@@ -45,11 +47,7 @@ def crypto() -> CallbackCrypto:
 
 
 def enqueue(callback_id: int, delay: float | None = None) -> None:
-    task = current_app.extensions["sandbox"]["deliver_callback"]
-    if delay:
-        task.schedule((callback_id,), delay=delay)
-    else:
-        task(callback_id)
+    enqueue_job(CALLBACK_JOB, callback_id, delay=delay)
 
 
 def deliver(callback_id: int) -> None:
