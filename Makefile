@@ -48,9 +48,11 @@ system-deps:
 	  test -z "$$missing" || { echo "Installing Debian's$$missing for the tests..."; \
 	  $(APT_INSTALL) $$missing >/dev/null; }
 
-## test: install test requirements and Debian packages, run the whole suite (browser tests included)
-##       on SQLite, then again on PostgreSQL (but the protocol library's tests, which use no database)
+## test: install test requirements and Debian packages, check the layers of the code (import-linter,
+##       .importlinter), run the whole suite (browser tests included) on SQLite, then again on
+##       PostgreSQL (but the protocol library's tests, which use no database)
 test: $(VENV)/.dev system-deps
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 	$(BIN)/pytest --db postgresql --ignore=tests/wecom
 
