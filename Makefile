@@ -12,7 +12,7 @@ REDIS_SERVER ?= /usr/bin/redis-server
 APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
   DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
-.PHONY: run test fuzz bench system-deps clean
+.PHONY: run test fuzz bench i18n system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,15 @@ test: $(VENV)/.dev system-deps
 ##       of the 2,000 that `make test` runs (FUZZ_PROFILE=fuzz; the better part of an hour)
 fuzz: $(VENV)/.dev
 	FUZZ_PROFILE=fuzz $(BIN)/pytest tests/test_callback_fuzz.py tests/test_api_fuzz.py tests/wecom/test_cards_fuzz.py
+
+## i18n: gather the messages of the code, templates and scripts into dashboard/translations/*.po
+##       (then write the Chinese of each new one there) and compile them to the .mo files the app reads
+i18n: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output \
+	  -o dashboard/translations/messages.pot dashboard
+	$(BIN)/pybabel update -i dashboard/translations/messages.pot -d dashboard/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --quiet -d dashboard/translations --statistics
 
 bench: $(VENV)/.dev system-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

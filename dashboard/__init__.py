@@ -1,7 +1,7 @@
 """The WeCom template-card campaign dashboard."""
 from flask import Flask
 
-from . import config, errors, inputs, security, tasks, wecom_app
+from . import config, errors, i18n, inputs, security, tasks, wecom_app
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 
@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=config.migrations_dir())
     csrf.init_app(app)
     bootstrap.init_app(app)
+    i18n.init_app(app)
     wecom_app.init_app(app)
     security.init_app(app)
     inputs.init_app(app)

@@ -25,6 +25,7 @@ class Defaults:
     BOOTSTRAP_SERVE_LOCAL = True
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     TIMEZONE = "Asia/Shanghai"
+    DEFAULT_LANGUAGE = "zh"  # zh or en: when neither the user, the lang cookie nor the browser says
     DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app
     PASSWORD_HASH_METHOD = "scrypt"
     WECOM_SEATS = None  # licensed seats; the daily quota is seats x 200 (unset: directory size)
@@ -65,6 +66,8 @@ ENVIRONMENT = {
     "CAMPAIGN_CONCURRENT_CALLS": "CAMPAIGN_CONCURRENT_CALLS",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "WECOM_CALLBACK_ALLOW": "WECOM_CALLBACK_ALLOW",
+    "DEFAULT_LANGUAGE": "DEFAULT_LANGUAGE",
+    "TIMEZONE": "TIMEZONE",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
             "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES"}

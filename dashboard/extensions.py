@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised in the factory."""
+from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -42,3 +43,4 @@ def _sqlite_pragmas(dbapi_connection, _record):
         # written again and again are copied once. bench/bench_callback.py: p99 20 ms -> 7 ms.
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
+babel = Babel()

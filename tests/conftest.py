@@ -47,6 +47,7 @@ def make_app(tmp_path, **overrides):
         "DASHBOARD_URL": "http://127.0.0.1:9",
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        "DEFAULT_LANGUAGE": "en",  # pages in English unless a test asks for Chinese (test_i18n.py)
         **overrides,
     }
     app = create_app(config)

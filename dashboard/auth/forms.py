@@ -1,12 +1,20 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import ROLES, User
 
 ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
+
+
+class LanguageForm(FlaskForm):
+    """The language switcher in the navigation bar and on the login page."""
+
+    language = HiddenField(validators=[DataRequired(), AnyOf(list(LANGUAGES))])
+    next = HiddenField()
 
 
 class LoginForm(FlaskForm):

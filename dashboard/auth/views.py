@@ -1,11 +1,12 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
+from ..i18n import COOKIE
 from ..models import User
 from . import service
 from .decorators import ANY_USER, public, role_required
-from .forms import LoginForm, UserCreateForm, UserEditForm
+from .forms import LanguageForm, LoginForm, UserCreateForm, UserEditForm
 
 bp = Blueprint("auth", __name__)
 
@@ -24,6 +25,22 @@ def login():
             return redirect(service.safe_next(request.args.get("next")) or url_for("main.home"))
         flash("Wrong username or password.", "danger")
     return render_template("auth/login.html", form=form)
+
+
+@bp.post("/language")
+@public
+def language():
+    """Switch the language: kept on the user when signed in, and in a cookie for the login page."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.language = form.language.data
+        db.session.commit()
+    response = redirect(service.safe_next(form.next.data) or url_for("main.home"))
+    response.set_cookie(COOKIE, form.language.data, max_age=365 * 86400, samesite="Lax",
+                        httponly=True, secure=request.is_secure)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

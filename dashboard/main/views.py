@@ -27,11 +27,3 @@ def healthz():
     ok = all(result == "ok" for result in parts.values())
     return {"status": "ok" if ok else "error", **parts}, 200 if ok else 503, {
         "Cache-Control": "no-store"}
-
-
-@bp.app_template_filter("datetime")
-def format_datetime(value, fmt="%Y-%m-%d %H:%M"):
-    """A UTC datetime shown in the dashboard's time zone (config TIMEZONE)."""
-    from zoneinfo import ZoneInfo
-
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)

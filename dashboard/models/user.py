@@ -23,6 +23,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(8))  # zh, en; None: follow the browser
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 

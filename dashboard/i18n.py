@@ -1,0 +1,97 @@
+"""Languages: Simplified Chinese by default, English second (Flask-Babel, dashboard/translations/).
+
+Message ids are short English sentences; `_()` in templates and views, `_l()` (lazy) in forms
+and module-level tables, `N_()` in the WeCom library (which has no Flask) only marks them. The
+language of a page: the user's saved choice, else the ``lang`` cookie (the login page's switcher),
+else the browser's Accept-Language, else DEFAULT_LANGUAGE. The JSON API answers in English unless
+the request's Accept-Language asks for Chinese; the CLI, the logs and the worker stay English.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.extract import extract_from_file
+from babel.support import Translations
+from flask import current_app, has_request_context, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from .extensions import babel
+
+LANGUAGES = {"zh": "简体中文", "en": "English"}
+COOKIE = "lang"
+API_PREFIX = "/api/"
+JS_FOLDER = Path(__file__).parent / "static" / "js"
+TRANSLATIONS = Path(__file__).parent / "translations"
+# Times: the locale's own order and words (2026年12月2日 17:03 / Dec 2, 2026, 5:03 PM).
+DATETIME_FORMATS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, h:mm a"}
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, default_locale="en", locale_selector=select_language,
+                   timezone_selector=lambda: current_app.config["TIMEZONE"])
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace folded
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, language=language, js_catalog=js_catalog)
+    app.jinja_env.filters["datetime"] = format_time
+
+
+def select_language() -> str:
+    """The language of this request (see the module docstring); DEFAULT_LANGUAGE outside one."""
+    default = current_app.config["DEFAULT_LANGUAGE"]
+    if not has_request_context():
+        return "en"  # the worker, the CLI: their text goes to logs and the audit trail
+    if request.path.startswith(API_PREFIX):
+        return request.accept_languages.best_match(LANGUAGES) or "en"
+    chosen = getattr(current_user, "language", None) if current_user.is_authenticated else None
+    return (chosen if chosen in LANGUAGES else None) or _cookie() \
+        or request.accept_languages.best_match(LANGUAGES) or default
+
+
+def _cookie() -> str | None:
+    value = request.cookies.get(COOKIE)
+    return value if value in LANGUAGES else None
+
+
+def language() -> str:
+    """The current language code: "zh" or "en"."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def format_time(value: datetime | None, pattern: str | None = None) -> str:
+    """A stored UTC time in TIMEZONE, in the page's language; ``pattern`` (strftime) for compact
+    numeric forms such as "%m-%d %H:%M", which read the same in every language."""
+    if value is None:
+        return ""
+    if pattern is not None:
+        return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(pattern)
+    return format_datetime(value, DATETIME_FORMATS[language()])
+
+
+@cache
+def _js_message_ids() -> frozenset[str]:
+    """The message ids the scripts in static/js use (as `_("...")`), read once per process."""
+    ids = set()
+    for path in sorted(JS_FOLDER.glob("*.js")):
+        for _line, message, _comments, _context in extract_from_file(
+                "javascript", str(path), keywords={"_": None}):
+            ids.add(message)
+    return frozenset(ids)
+
+
+@cache
+def _js_catalog(code: str) -> dict[str, str]:
+    translations = Translations.load(str(TRANSLATIONS), [code])
+    return {msgid: translations.gettext(msgid) for msgid in sorted(_js_message_ids())}
+
+
+def js_catalog() -> Markup:
+    """The scripts' messages in the page's language, as JSON for a <script type=application/json>."""
+    text = json.dumps(_js_catalog(language()), ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
