@@ -2,8 +2,8 @@
 
 Written by hand: one nullable column on user (dashboard/models/user.py).
 
-Revision ID: a7b8c9d0e1f2
-Revises: e5f6a7b8c9d0
+Revision ID: 3e8b1f27c4d9
+Revises: c9d0e1f2a3b4
 Create Date: 2026-12-06 05:40:00.000000
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a7b8c9d0e1f2'
-down_revision = 'e5f6a7b8c9d0'
+revision = '3e8b1f27c4d9'
+down_revision = 'c9d0e1f2a3b4'
 branch_labels = None
 depends_on = None
 
