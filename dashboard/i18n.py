@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from babel.messages.extract import extract_from_file
 from babel.support import Translations
 from flask import current_app, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from .extensions import babel
+from .wecom.cards import FIELD_LABELS, CardError
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 COOKIE = "lang"
@@ -95,3 +96,34 @@ def js_catalog() -> Markup:
     """The scripts' messages in the page's language, as JSON for a <script type=application/json>."""
     text = json.dumps(_js_catalog(language()), ensure_ascii=False, sort_keys=True)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+# --- the card rules' messages: dashboard.wecom.cards keeps English messages and a stable code per
+# problem, with a template and its values; pages and the API show them through card_error_text().
+
+
+def card_error_text(error: CardError) -> str:
+    """The problem's message for a person, in the current language: its template translated and
+    filled in with its values, the field's label and a pattern's words translated too. The
+    English message when the error has no template, or when a translation does not fit it."""
+    if not error.template:
+        return error.message
+    params = dict(error.params)
+    label, chars = params.get("label"), params.get("chars")
+    if isinstance(label, str):
+        params["label"] = field_label(label)
+    if isinstance(chars, str) and chars:
+        params["chars"] = gettext(chars)
+    try:
+        return gettext(error.template).format(**params)
+    except (KeyError, IndexError, ValueError):  # a translation naming a value the error lacks
+        return error.message
+
+
+def field_label(label: str) -> str:
+    """A card field's English label ("Main title") in the current language: its translation
+    ("主标题（main_title）"), else the label itself (its message id carries the field's key, so
+    that a page's own "Type" or "Text" keeps its own translation)."""
+    label_id = FIELD_LABELS.get(label)
+    said = gettext(label_id) if label_id else label
+    return label if said == label_id else said

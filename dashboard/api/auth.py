@@ -13,13 +13,19 @@ from functools import wraps
 from typing import Callable, Protocol
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 
 from ..extensions import db, login_manager
 from ..models import ApiToken, User, utcnow
-from .errors import ApiError
+from .errors import ApiError, either
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per token
-HOW_TO = "Send the header Authorization: Bearer <token>; create a token on the page /account/tokens."
+
+
+def how_to() -> str:
+    """How to authenticate, in the request's language."""
+    return _("Send the header Authorization: Bearer <token>; create a token on the page "
+             "/account/tokens.")
 
 
 def init_app(app) -> None:
@@ -47,12 +53,13 @@ def unauthorized(message: str, error: str | None = "invalid_token") -> ApiError:
 
 def authenticate(header: str | None) -> ApiToken:
     """The live token named by an Authorization header; 401 when missing, unknown or revoked."""
-    scheme, _, plaintext = (header or "").strip().partition(" ")
+    scheme, _space, plaintext = (header or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not plaintext.strip():
-        raise unauthorized(f"No API token. {HOW_TO}", error=None)
+        raise unauthorized(_("No API token. %(how_to)s", how_to=how_to()), error=None)
     token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=ApiToken.hash(plaintext.strip())))
     if token is None or token.revoked_at is not None or not token.user.active:
-        raise unauthorized("The token is unknown or revoked, or its user is deactivated. " + HOW_TO)
+        raise unauthorized(_("The token is unknown or revoked, or its user is deactivated. "
+                             "%(how_to)s", how_to=how_to()))
     touch(token)
     return token
 
@@ -77,14 +84,16 @@ def api_role_required(*roles: str):
         def wrapped(*args, **kwargs):
             g.api_token = token = authenticate(request.headers.get("Authorization"))
             if (wait := limiter().retry_after(f"token:{token.id}")) is not None:
-                raise ApiError(429, f"This token made more than {limiter().limit} requests in "
-                                    f"{limiter().window} s. Retry in {wait} s.",
+                raise ApiError(429, _("This token made more than %(limit)s requests in "
+                                      "%(window)s s. Retry in %(wait)s s.", limit=limiter().limit,
+                                      window=limiter().window, wait=wait),
                                headers={"Retry-After": str(wait)})
             # Services that fall back to flask_login's current_user see the token's owner.
             login_manager._update_request_context_with_user(token.user)
             if not token.user.has_role(*roles):
-                raise ApiError(403, f"Your role ({token.user.role}) may not do this; it takes "
-                                    f"{' or '.join((*roles, 'admin'))}.")
+                raise ApiError(403, _("Your role (%(role)s) may not do this; it takes "
+                                      "%(roles)s.", role=token.user.role,
+                                      roles=either((*roles, "admin"))))
             return view(*args, **kwargs)
 
         wrapped.access = roles

@@ -1,5 +1,11 @@
-"""The API's errors: always JSON with a message; 422 adds every problem at its path."""
+"""The API's errors: always JSON with a message; 422 adds every problem at its path.
+
+Messages are for people, in the request's language (English unless Accept-Language asks for
+Chinese): they are made when the error is raised. "error" is the status's English name, a code.
+"""
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -16,9 +22,19 @@ class Invalid(ApiError):
     """422: the request's problems, each {"path": "recipients.users[3]", "message": ...}."""
 
     def __init__(self, errors: list[dict]):
-        count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
-        super().__init__(422, f"The request has {count}; each is listed in errors at its path.",
-                         errors=errors)
+        super().__init__(422, ngettext(
+            "The request has %(num)s problem; each is listed in errors at its path.",
+            "The request has %(num)s problems; each is listed in errors at its path.",
+            len(errors)), errors=errors)
+
+
+def either(words) -> str:
+    """Alternatives as a message says them: "a", "a or b", "a or b or c" (each word as given)."""
+    words = [str(word) for word in words]
+    said = words[0]
+    for other in words[1:]:
+        said = _("%(type)s or %(other)s", type=said, other=other)
+    return said
 
 
 def body(status: int, message: str, **extra) -> dict:
@@ -39,7 +55,8 @@ def handle_http_error(exc: HTTPException):
 
 def too_large() -> ApiError:
     limit = current_app.config["API_MAX_BODY"]
-    return ApiError(413, f"The body is larger than the API accepts ({limit:,} bytes).")
+    return ApiError(413, _("The body is larger than the API accepts (%(limit)s bytes).",
+                           limit=f"{limit:,}"))
 
 
 def _kept_headers(exc: HTTPException) -> dict:

@@ -3,6 +3,8 @@
 openapi.py publishes these same dicts, so the documentation and the checks cannot disagree. The
 checker knows the subset used here (type, properties, required, additionalProperties, items,
 enum, min/max, min/maxLength, maxItems, pattern, format); card rules stay in wecom/cards.py.
+Paths are field names; messages are for people, in the request's language (English unless its
+Accept-Language asks for Chinese), so they are made while a request is answered.
 """
 from __future__ import annotations
 
@@ -12,12 +14,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..campaigns.recipients import USERID, check_userid, is_empty
 from ..cards.service import usable_in_campaign
+from ..i18n import card_error_text
 from ..models import Card, utcnow
 from ..wecom.cards import CardError, is_unicode, validate
-from .errors import ApiError, Invalid, too_large
+from .errors import ApiError, Invalid, either, too_large
 
 MAX_ERRORS = 100
 MAX_ID = 2**31 - 1  # larger ids cannot exist; asking for them is a 404/422, never a 500
@@ -92,14 +97,14 @@ def _datetime_problem(value: str) -> str | None:
         parsed = datetime.fromisoformat(value)
         parsed.astimezone(timezone.utc)
     except (ValueError, OverflowError):
-        return "must be an ISO-8601 date and time, e.g. 2025-06-01T09:30:00+08:00"
-    return None if parsed.tzinfo else "needs a UTC offset (Z or +08:00) to be unambiguous"
+        return _("must be an ISO-8601 date and time, e.g. 2025-06-01T09:30:00+08:00")
+    return None if parsed.tzinfo else _("needs a UTC offset (Z or +08:00) to be unambiguous")
 
 
 FORMATS = {"date-time": _datetime_problem, "wecom-userid": check_userid}
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-ARTICLES = {"object": "an object", "array": "an array", "string": "a string", "integer": "an integer",
-            "boolean": "true or false", "null": "null"}
+ARTICLES = {"object": _l("an object"), "array": _l("an array"), "string": _l("a string"),
+            "integer": _l("an integer"), "boolean": _l("true or false"), "null": _l("null")}
 
 
 def _is(value: Any, type_: str) -> bool:
@@ -121,29 +126,32 @@ def problems(value: Any, schema: dict, path: str = "") -> list[dict]:
     types = schema.get("type")
     types = [types] if isinstance(types, str) else types or []
     if types and not any(_is(value, t) for t in types):
-        return [{"path": path, "message": f"must be {' or '.join(ARTICLES[t] for t in types)}"}]
+        return [{"path": path, "message": _("must be %(type)s",
+                                            type=either(ARTICLES[t] for t in types))}]
     if "enum" in schema and value not in schema["enum"]:
-        return [{"path": path, "message": f"must be one of {', '.join(map(str, schema['enum']))}"}]
+        return [{"path": path, "message": _("must be one of %(values)s",
+                                            values=", ".join(map(str, schema["enum"])))}]
     check = {dict: _object, list: _array, str: _string, int: _number}.get(type(value))
     return check(value, schema, path)[:MAX_ERRORS] if check else []
 
 
 def _object(value: dict, schema: dict, path: str) -> list[dict]:
     fields = schema.get("properties", {})
-    errors = [{"path": _at(path, key), "message": "is required"}
+    errors = [{"path": _at(path, key), "message": _("is required")}
               for key in schema.get("required", ()) if key not in value]
     for key, item in value.items():
         if key in fields:
             errors += problems(item, fields[key], _at(path, key))
         elif schema.get("additionalProperties") is False:
-            errors.append({"path": _at(path, key),
-                           "message": f"is not a field here; expected {', '.join(fields)}"})
+            errors.append({"path": _at(path, key), "message": _(
+                "is not a field here; expected %(fields)s", fields=", ".join(fields))})
     return errors
 
 
 def _array(value: list, schema: dict, path: str) -> list[dict]:
     if len(value) > schema.get("maxItems", len(value)):
-        return [{"path": path, "message": f"has {len(value):,} items; at most {schema['maxItems']:,}"}]
+        return [{"path": path, "message": _("has %(n)s items; at most %(max)s", n=f"{len(value):,}",
+                                            max=f"{schema['maxItems']:,}")}]
     errors: list[dict] = []
     for index, item in enumerate(value):
         errors += problems(item, schema.get("items", {}), _at(path, index))
@@ -154,22 +162,26 @@ def _array(value: list, schema: dict, path: str) -> list[dict]:
 
 def _string(value: str, schema: dict, path: str) -> list[dict]:
     if not is_unicode(value):  # "\ud800" is valid JSON, but no database or WeCom takes it
-        return [{"path": path, "message": "holds a lone surrogate, which is not text"}]
+        return [{"path": path, "message": _("holds a lone surrogate, which is not text")}]
     if len(value) < schema.get("minLength", 0):
-        return [{"path": path, "message": "must not be empty"}]
+        return [{"path": path, "message": _("must not be empty")}]
     if len(value) > schema.get("maxLength", len(value)):
-        return [{"path": path, "message": f"has {len(value)} characters; at most {schema['maxLength']}"}]
+        return [{"path": path, "message": _("has %(n)s characters; at most %(max)s", n=len(value),
+                                            max=schema["maxLength"])}]
     if "format" in schema and (problem := FORMATS[schema["format"]](value)):
-        return [{"path": path, "message": f"“{value[:80]}” {problem}"}]
+        return [{"path": path, "message": _("“%(value)s” %(problem)s", value=value[:80],
+                                            problem=problem)}]
     if "pattern" in schema and not re.search(schema["pattern"], value):
-        return [{"path": path, "message": "must contain more than spaces" if schema["pattern"] == r"\S"
-                 else f"must match {schema['pattern']}"}]
+        spaces = schema["pattern"] == r"\S"
+        return [{"path": path, "message": _("must contain more than spaces") if spaces
+                 else _("must match %(pattern)s", pattern=schema["pattern"])}]
     return []
 
 
 def _number(value: int, schema: dict, path: str) -> list[dict]:
     low, high = schema.get("minimum", value), schema.get("maximum", value)
-    return [] if low <= value <= high else [{"path": path, "message": f"must be {low} to {high}"}]
+    return [] if low <= value <= high else [
+        {"path": path, "message": _("must be %(low)s to %(high)s", low=low, high=high)}]
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -185,10 +197,10 @@ def json_body() -> Any:
         value = json.loads(data)
         paths = _nul_paths(value)[:MAX_ERRORS]
     except (ValueError, RecursionError) as exc:
-        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ApiError(400, f"The body is not valid JSON: {reason}.") from None
+        reason = _("it is nested too deeply") if isinstance(exc, RecursionError) else str(exc)
+        raise ApiError(400, _("The body is not valid JSON: %(reason)s.", reason=reason)) from None
     if paths:
-        raise Invalid([{"path": path, "message": "must not contain the NUL character (\\u0000)"}
+        raise Invalid([{"path": path, "message": _("must not contain the NUL character (\\u0000)")}
                        for path in paths])
     return value
 
@@ -216,7 +228,7 @@ def parse(name: str) -> dict:
 def at_card(errors: list[CardError]) -> list[dict]:
     """A card's problems at their paths in the request or response: template_card.<path>."""
     return [{"path": _at("template_card", e.path) if e.path else "template_card",
-             "message": e.message, "code": e.code} for e in errors]
+             "message": card_error_text(e), "code": e.code} for e in errors]
 
 
 def card_errors(template_card: dict) -> list[dict]:
@@ -238,7 +250,8 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
-        raise Invalid([{"path": name, "message": f"must be a whole number from {low} to {high}"}])
+        raise Invalid([{"path": name, "message": _(
+            "must be a whole number from %(low)s to %(high)s", low=low, high=high)}])
     return int(raw)
 
 
@@ -246,16 +259,18 @@ def campaign_fields(data: dict, card: Card | None) -> dict:
     """The keyword arguments of campaigns.service.create_campaign, after the cross-field rules."""
     errors = []
     if card is None:
-        errors.append({"path": "card_id", "message": f"there is no card {data['card_id']}"})
+        errors.append({"path": "card_id", "message": _("there is no card %(id)s",
+                                                       id=data["card_id"])})
     elif card.archived or card.latest is None or not usable_in_campaign(card.latest):
-        errors.append({"path": "card_id", "message": "the card is archived or has problems "
-                                                     "(GET /cards/{id} lists them); fix it first"})
+        errors.append({"path": "card_id", "message": _(
+            "the card is archived or has problems (GET /cards/{id} lists them); fix it first")})
     if is_empty(data["recipients"]):
-        errors.append({"path": "recipients", "message": "choose at least one of users, "
-                                                        "departments, tags or all"})
+        errors.append({"path": "recipients", "message": _("choose at least one of users, "
+                                                          "departments, tags or all")})
     send_at = data.get("send_at") and datetime.fromisoformat(data["send_at"]).astimezone(timezone.utc)
     if send_at and send_at <= utcnow():
-        errors.append({"path": "send_at", "message": "that time has passed; choose a future time"})
+        errors.append({"path": "send_at",
+                       "message": _("that time has passed; choose a future time")})
     if errors:
         raise Invalid(errors)
     return {"name": data["name"].strip(), "card_version": card.latest, "send_at": send_at or None,

@@ -1,5 +1,10 @@
-"""The JSON API for integrators: the same service functions the pages call, behind Bearer tokens."""
+"""The JSON API for integrators: the same service functions the pages call, behind Bearer tokens.
+
+Field names, statuses and codes are fixed; the human messages follow the request's language
+(English unless Accept-Language asks for Chinese, see dashboard/i18n.py).
+"""
 from flask import Blueprint, current_app, request, url_for
+from flask_babel import gettext as _
 
 from ..auth.decorators import public
 from ..callback import polls, rollup
@@ -68,9 +73,11 @@ def validate_card():
 def card_list():
     card_type, archived = request.args.get("card_type"), request.args.get("archived", "false")
     if card_type and card_type not in CARD_TYPES:
-        raise Invalid([{"path": "card_type", "message": f"must be one of {', '.join(CARD_TYPES)}"}])
+        raise Invalid([{"path": "card_type", "message": _("must be one of %(values)s",
+                                                          values=", ".join(CARD_TYPES))}])
     if archived not in ("true", "false"):
-        raise Invalid([{"path": "archived", "message": "must be true or false"}])
+        raise Invalid([{"path": "archived", "message": _("must be %(type)s",
+                                                         type=schemas.ARTICLES["boolean"])}])
     query = card_queries.library(request.args.get("q", "")[:120], card_type, archived == "true")
     page = db.paginate(query, page=schemas.query_int("page", 1, 1, 100_000),
                        per_page=schemas.query_int("per_page", 20, 1, 100), error_out=False)
@@ -96,9 +103,9 @@ def update_card(card_id):
 
 
 def _card(card_id: int) -> Card:
-    card = db.get_or_404(Card, card_id, description=f"There is no card {card_id}.")
+    card = db.get_or_404(Card, card_id, description=_("There is no card %(id)s.", id=card_id))
     if card.latest is None:
-        raise ApiError(404, f"Card {card_id} has never been saved.")
+        raise ApiError(404, _("Card %(id)s has never been saved.", id=card_id))
     return card
 
 
@@ -174,8 +181,9 @@ def close_poll(campaign_id):
         polls.queue_close_poll(campaign, api_user())
     except polls.PollError as exc:
         raise ApiError(409, str(exc)) from None
-    return {"id": campaign.id, "status": campaign.status, "message": "Closing the poll: every "
-            "recipient's card will show the result and stop taking answers."}, 202
+    return {"id": campaign.id, "status": campaign.status, "message": _(
+        "Closing the poll: every recipient's card will show the result and stop taking "
+        "answers.")}, 202
 
 
 @bp.get(f"/campaigns/<{ID}:campaign_id>/report")
@@ -197,7 +205,8 @@ def events(campaign_id):
 
 
 def _campaign(campaign_id: int) -> Campaign:
-    return db.get_or_404(Campaign, campaign_id, description=f"There is no campaign {campaign_id}.")
+    return db.get_or_404(Campaign, campaign_id,
+                         description=_("There is no campaign %(id)s.", id=campaign_id))
 
 
 def _reportable(campaign_id: int) -> Campaign:
@@ -205,10 +214,12 @@ def _reportable(campaign_id: int) -> Campaign:
     read the reports of campaigns they created."""
     campaign = _campaign(campaign_id)
     if campaign.is_test:
-        raise ApiError(404, f"Campaign {campaign_id} is a test send; test sends have no report.")
+        raise ApiError(404, _("Campaign %(id)s is a test send; test sends have no report.",
+                              id=campaign_id))
     campaign = report_queries.root(campaign)
     if not report_queries.can_read(api_user(), campaign):
-        raise ApiError(403, "Staff read the reports of the campaigns they created; managers all.")
+        raise ApiError(403, _("Staff read the reports of the campaigns they created; managers "
+                              "all."))
     return campaign
 
 
@@ -221,6 +232,6 @@ def _act(action, campaign: Campaign, *, result: bool = False):
         raise ApiError(409, str(exc)) from None
     except WeComError as exc:
         db.session.rollback()
-        raise ApiError(502, f"WeCom refused or did not answer: {exc}") from None
+        raise ApiError(502, _("WeCom refused or did not answer: %(error)s", error=exc)) from None
     db.session.commit()
     return outcome if result else campaign

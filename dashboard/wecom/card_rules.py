@@ -22,10 +22,11 @@ Spec = dict[str, Any]
 # --- spec keys ----------------------------------------------------------------------------------
 # A spec is a plain dict: type (string/int/bool/float/object/list) plus optional rules:
 # required, required_if {sibling: [values]}, default, enum, max_chars, max_bytes, pattern
-# (with pattern_words, how a message names it), min, max_exclusive, min_items, max_items,
-# unique (among list siblings), update_only, code (WeCom errcode for problems here), dup_code
-# (errcode for duplicates), fields (object members, or the members of each list item), name
-# (JSON Schema $defs name for a variant block), and two keys for documenting fidelity to WeCom:
+# (with pattern_words, how a message names it, marked with N_ for translation), min,
+# max_exclusive, min_items, max_items, unique (among list siblings), update_only, code (WeCom
+# errcode for problems here), dup_code (errcode for duplicates), fields (object members, or the
+# members of each list item), name (JSON Schema $defs name for a variant block), and two keys
+# for documenting fidelity to WeCom:
 #   source: where WeCom states the rule (a doc URL or a PROTOCOL.md section); optional, unused
 #     by the engine.
 #   severity: "error" (the default when absent) or "warning". A warning spec's limits (the
@@ -36,6 +37,12 @@ Spec = dict[str, Any]
 # read it; leaving them out keeps its shape the same whatever rows gain a source), and
 # json_schema() ignores source and severity (it maps only the keys it knows to JSON Schema).
 # No row has a source or a severity yet.
+
+
+def N_(text: str) -> str:
+    """Marks an English message id for `pybabel extract` (a default keyword) and returns it as is:
+    this library has no Flask; the web layer translates (dashboard/cards/messages.py)."""
+    return text
 
 
 def severity(spec: Spec) -> str:
@@ -92,7 +99,7 @@ _CARD_TYPE = _str(required=True, enum=list(CARD_TYPES), code=42031)
 
 BLOCKS: dict[str, Spec] = {
     "task_id": _str(max_bytes=ID_BYTES, pattern=r"^[0-9A-Za-z_\-@]*$",
-                    pattern_words="letters, digits, _, - and @", code=42014),
+                    pattern_words=N_("letters, digits, _, - and @"), code=42014),
     "source": _obj({"icon_url": _str(), "desc": _str(max_chars=20),
                     "desc_color": _int(0, 1, 2, 3, default=0)}),
     "action_menu": _obj({"desc": _str(), "action_list": _list(

@@ -4,29 +4,48 @@ validate() walks the table with one generic checker and the cross-field rules na
 in card_rules.CROSS_RULES; limits() and ERRCODE_FIELDS are derived from the same table, and
 json_schema() (card_schema.py) too, so the designer, the API and the schema file cannot disagree.
 This module is the public API: the table's names are re-exported here.
+
+Messages are English; each CardError also carries its message template (an English message id
+marked with N_ for `pybabel extract`) and the values it names, so the web layer can say it in
+the page's language (dashboard/cards/messages.py); this library has no Flask.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from .card_rules import (BLOCKS, BLOCKS_BY_TYPE, CARD_TYPES, CROSS_RULES, ID_BYTES, KEY_BYTES,
-                         Spec, card_fields, severity)
+                         N_, Spec, card_fields, severity)
 from .card_schema import json_schema
 
-__all__ = ["BLOCKS_BY_TYPE", "CARD_TYPES", "ERRCODE_FIELDS", "ID_BYTES", "KEY_BYTES", "CardError",
-           "Spec", "is_unicode", "json_schema", "limits", "validate"]
+__all__ = ["BLOCKS_BY_TYPE", "CARD_TYPES", "ERRCODE_FIELDS", "FIELD_LABELS", "ID_BYTES",
+           "KEY_BYTES", "CardError", "N_", "Spec", "is_unicode", "json_schema", "limits",
+           "validate"]
 
 
 @dataclass(frozen=True)
 class CardError:
-    """One problem with a card, at a path relative to the card ("" for the card itself)."""
+    """One problem with a card, at a path relative to the card ("" for the card itself).
+
+    ``message`` is English, ``template.format(**params)``; ``template`` is its message id (with
+    ``{placeholders}``) and ``params`` the values. Two of them are English words a translation
+    translates too: ``label``, the field's label (its message id is FIELD_LABELS[label]), and
+    ``chars``, the characters a pattern allows (a message id itself). Neither template nor
+    params takes part in equality.
+    """
 
     path: str
     message: str
     code: int | None = None
+    template: str = field(default="", compare=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def _error(path: str, template: str, code: int | None = None, **params: Any) -> CardError:
+    """A CardError whose message is the template filled in with params."""
+    return CardError(path, template.format(**params), code, template, params)
 
 
 # --- checker ------------------------------------------------------------------------------------
@@ -34,8 +53,15 @@ class CardError:
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "int": (int,), "bool": (bool,), "float": (int, float),
     "object": (dict,), "list": (list,)}
-_TYPE_WORDS = {"string": "text (a JSON string)", "int": "a whole number", "bool": "true or false",
-               "float": "a number", "object": "an object ({...})", "list": "a list ([...])"}
+# A whole sentence per type, so that a translation need not glue a phrase into one.
+_TYPE_MESSAGES = {
+    "string": N_("{label} must be text (a JSON string). Change it."),
+    "int": N_("{label} must be a whole number. Change it."),
+    "bool": N_("{label} must be true or false. Change it."),
+    "float": N_("{label} must be a number. Change it."),
+    "object": N_("{label} must be an object ({{...}}). Change it."),
+    "list": N_("{label} must be a list ([...]). Change it."),
+}
 
 
 def _nbytes(value: str) -> int:
@@ -54,30 +80,79 @@ def _words(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
-# Each rule: (value, spec) -> message tail when broken, else None.
-_RULES: dict[str, Callable[[Any, Spec], str | None]] = {
-    "enum": lambda v, s: None if v in s["enum"] else
-    f"must be one of {_words(s['enum'])}, not {v!r}. Choose one of those.",
-    "max_chars": lambda v, s: None if len(v) <= s["max_chars"] else
-    f"is {len(v)} characters; WeCom shows at most {s['max_chars']}. Shorten it.",
-    "max_bytes": lambda v, s: None if _nbytes(v) <= s["max_bytes"] else
-    f"is {_nbytes(v)} bytes in UTF-8; WeCom accepts at most {s['max_bytes']}. Shorten it.",
-    "pattern": lambda v, s: None if re.fullmatch(s["pattern"], v) else
-    f"may only use {s['pattern_words']}. Remove the other characters.",
-    "min": lambda v, s: None if v >= s["min"] else
-    f"is {v}; it must be at least {s['min']}. Change it.",
-    "max_exclusive": lambda v, s: None if v < s["max_exclusive"] else
-    f"is {v}; it must be less than {s['max_exclusive']}. Change it.",
-    "min_items": lambda v, s: None if len(v) >= s["min_items"] else
-    f"has {len(v)} items; at least {s['min_items']} needed. Add {s['min_items'] - len(v)}.",
-    "max_items": lambda v, s: None if len(v) <= s["max_items"] else
-    f"has {len(v)} items; WeCom allows at most {s['max_items']}. Remove {len(v) - s['max_items']}.",
+# Each rule: (value, spec) -> (message template, its params besides label) when broken, else None.
+_Broken = tuple[str, dict[str, Any]] | None
+_RULES: dict[str, Callable[[Any, Spec], _Broken]] = {
+    "enum": lambda v, s: None if v in s["enum"] else (
+        N_("{label} must be one of {allowed}, not {value}. Choose one of those."),
+        {"allowed": _words(s["enum"]), "value": repr(v)}),
+    "max_chars": lambda v, s: None if len(v) <= s["max_chars"] else (
+        N_("{label} is {n} characters; WeCom shows at most {max}. Shorten it."),
+        {"n": len(v), "max": s["max_chars"]}),
+    "max_bytes": lambda v, s: None if _nbytes(v) <= s["max_bytes"] else (
+        N_("{label} is {n} bytes in UTF-8; WeCom accepts at most {max}. Shorten it."),
+        {"n": _nbytes(v), "max": s["max_bytes"]}),
+    "pattern": lambda v, s: None if re.fullmatch(s["pattern"], v) else (
+        N_("{label} may only use {chars}. Remove the other characters."),
+        {"chars": s["pattern_words"]}),
+    "min": lambda v, s: None if v >= s["min"] else (
+        N_("{label} is {value}; it must be at least {min}. Change it."),
+        {"value": v, "min": s["min"]}),
+    "max_exclusive": lambda v, s: None if v < s["max_exclusive"] else (
+        N_("{label} is {value}; it must be less than {max}. Change it."),
+        {"value": v, "max": s["max_exclusive"]}),
+    "min_items": lambda v, s: None if len(v) >= s["min_items"] else (
+        N_("{label} has {n} items; at least {min} needed. Add {missing}."),
+        {"n": len(v), "min": s["min_items"], "missing": s["min_items"] - len(v)}),
+    "max_items": lambda v, s: None if len(v) <= s["max_items"] else (
+        N_("{label} has {n} items; WeCom allows at most {max}. Remove {extra}."),
+        {"n": len(v), "max": s["max_items"], "extra": len(v) - s["max_items"]}),
 }
 
 
 def _label(path: str) -> str:
+    """The field's English label ("Main title"), from the last key of its path."""
     name = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
     return name.replace("_", " ").capitalize()
+
+
+# The message id of every label _label() gives a field of the rule table: the label with the
+# field's key, a distinct id so that a page's own "Type" or "Text" keeps its own translation
+# (and the translator sees which field it is). FIELD_LABELS maps the English label, and its
+# lower-case form ("Each button list item ..."), to it; a test walks the table to prove none is
+# missing: a new field name in card_rules.py adds its line here.
+_LABEL_IDS = (
+    N_("Action list (action_list)"), N_("Action menu (action_menu)"), N_("Appid (appid)"),
+    N_("Aspect ratio (aspect_ratio)"), N_("Button list (button_list)"),
+    N_("Button selection (button_selection)"), N_("Card action (card_action)"),
+    N_("Card image (card_image)"), N_("Card type (card_type)"), N_("Checkbox (checkbox)"),
+    N_("Desc (desc)"), N_("Desc color (desc_color)"), N_("Disable (disable)"),
+    N_("Emphasis content (emphasis_content)"),
+    N_("Horizontal content list (horizontal_content_list)"), N_("Icon url (icon_url)"),
+    N_("Id (id)"), N_("Image text area (image_text_area)"), N_("Image url (image_url)"),
+    N_("Is checked (is_checked)"), N_("Jump list (jump_list)"), N_("Key (key)"),
+    N_("Keyname (keyname)"), N_("Main title (main_title)"), N_("Media id (media_id)"),
+    N_("Mode (mode)"), N_("Option list (option_list)"), N_("Pagepath (pagepath)"),
+    N_("Question key (question_key)"), N_("Quote area (quote_area)"),
+    N_("Quote text (quote_text)"), N_("Replace text (replace_text)"),
+    N_("Select list (select_list)"), N_("Selected id (selected_id)"), N_("Source (source)"),
+    N_("Style (style)"), N_("Sub title text (sub_title_text)"),
+    N_("Submit button (submit_button)"), N_("Task id (task_id)"), N_("Text (text)"),
+    N_("Title (title)"), N_("Type (type)"), N_("Url (url)"), N_("Userid (userid)"),
+    N_("Value (value)"), N_("Vertical content list (vertical_content_list)"),
+)
+FIELD_LABELS: dict[str, str] = {
+    form: label_id for label_id in _LABEL_IDS
+    for label in [label_id.rsplit(" (", 1)[0]] for form in (label, label.lower())}
+"""English field label ("Main title", "button list") -> message id ("Main title (main_title)")."""
+
+# "{label} is required" and its conditions, each a whole sentence: [when type is ..][on a card].
+_REQUIRED = {
+    (False, False): N_("{label} is required. Add it."),
+    (True, False): N_("{label} is required when type is {types}. Add it."),
+    (False, True): N_("{label} is required on a {card_type} card. Add it."),
+    (True, True): N_("{label} is required when type is {types} on a {card_type} card. Add it."),
+}
 
 
 def _required(spec: Spec, obj: dict, fields: dict[str, Spec]) -> list[Any] | bool:
@@ -94,22 +169,25 @@ def _check_object(obj: dict, fields: dict[str, Spec], path: str, ctx: dict, erro
         if name in fields:
             continue
         if not path and name in BLOCKS:
-            msg = f"{name} is not allowed on a {ctx['card_type']} card. Remove it."
+            errors.append(_error(prefix + name, N_("{name} is not allowed on a {card_type} card. "
+                                                   "Remove it."),
+                                 name=name, card_type=ctx["card_type"]))
         else:
-            msg = f"Unknown field “{name}”: WeCom does not accept it here. Remove it."
-        errors.append(CardError(prefix + name, msg))
+            errors.append(_error(prefix + name, N_(
+                "Unknown field “{name}”: WeCom does not accept it here. Remove it."), name=name))
     for name, spec in fields.items():
         p, value = prefix + name, obj.get(name)
         if name in obj and spec.get("update_only") and not ctx["for_update"]:
-            errors.append(CardError(p, f"{name} is only allowed when updating a sent card. "
-                                       "Remove it."))
+            errors.append(_error(p, N_("{name} is only allowed when updating a sent card. "
+                                       "Remove it."), name=name))
         elif name not in obj or (value == "" and spec["type"] == "string"):
             need = _required(spec, obj, fields)
             if need:
-                when = f" when type is {_words(need)}" if isinstance(need, list) else ""
-                where = f" on a {ctx['card_type']} card" if not path else ""
-                errors.append(CardError(p, f"{_label(p)} is required{when}{where}. Add it.",
-                                        spec.get("code")))
+                when, where = isinstance(need, list), not path
+                params = {"types": _words(need)} if when else {}
+                params.update({"card_type": ctx["card_type"]} if where else {})
+                errors.append(_error(p, _REQUIRED[when, where], spec.get("code"),
+                                     label=_label(p), **params))
         else:
             _check_value(value, spec, p, ctx, errors)
 
@@ -117,17 +195,17 @@ def _check_object(obj: dict, fields: dict[str, Spec], path: str, ctx: dict, erro
 def _check_value(value: Any, spec: Spec, path: str, ctx: dict, errors: list) -> None:
     type_, code = spec["type"], spec.get("code")
     if isinstance(value, bool) != (type_ == "bool") or not isinstance(value, _PY_TYPES[type_]):
-        errors.append(CardError(path, f"{_label(path)} must be {_TYPE_WORDS[type_]}. Change it.",
-                                code))
+        errors.append(_error(path, _TYPE_MESSAGES[type_], code, label=_label(path)))
         return
     if type_ == "string" and not is_unicode(value):
-        errors.append(CardError(path, f"{_label(path)} holds a lone surrogate, which is not text. "
-                                "Remove it.", code))
+        errors.append(_error(path, N_("{label} holds a lone surrogate, which is not text. "
+                                      "Remove it."), code, label=_label(path)))
         return
     rules = _RULES.items() if severity(spec) == "error" else ()  # a warning is not validate()'s
     for rule, check in rules:
-        if rule in spec and (tail := check(value, spec)):
-            errors.append(CardError(path, f"{_label(path)} {tail}", code))
+        if rule in spec and (broken := check(value, spec)):
+            template, params = broken
+            errors.append(_error(path, template, code, label=_label(path), **params))
     if type_ == "object":
         _check_object(value, spec["fields"], path, ctx, errors)
     elif type_ == "list":
@@ -135,8 +213,9 @@ def _check_value(value: Any, spec: Spec, path: str, ctx: dict, errors: list) -> 
             if isinstance(item, dict):
                 _check_object(item, spec["fields"], f"{path}[{i}]", ctx, errors)
             else:
-                errors.append(CardError(f"{path}[{i}]", f"Each {_label(path).lower()} item must "
-                                        "be an object ({...}). Change it.", code))
+                errors.append(_error(f"{path}[{i}]", N_("Each {label} item must be an object "
+                                                        "({{...}}). Change it."),
+                                     code, label=_label(path).lower()))
         _check_unique(value, spec["fields"], path, errors)
 
 
@@ -150,10 +229,11 @@ def _check_unique(items: list, fields: dict[str, Spec], path: str, errors: list)
             if not isinstance(value, str) or not value:
                 continue
             if value in seen:
-                errors.append(CardError(
-                    f"{path}[{i}].{name}", f"{_label(name)} “{value}” is already used by "
-                    f"{path}[{seen[value]}]. Make each one unique.",
-                    spec.get("dup_code", spec.get("code"))))
+                errors.append(_error(
+                    f"{path}[{i}].{name}", N_("{label} “{value}” is already used by {other}. "
+                                              "Make each one unique."),
+                    spec.get("dup_code", spec.get("code")), label=_label(name), value=value,
+                    other=f"{path}[{seen[value]}]"))
             else:
                 seen[value] = i
 
@@ -167,22 +247,23 @@ def _present(obj: Any, key: str) -> bool:
 def _title_or_subtitle(card: dict, ctx: dict) -> list[CardError]:
     if _present(card.get("main_title"), "title") or _present(card, "sub_title_text"):
         return []
-    return [CardError("main_title.title", "A text_notice card needs a main title or a "
-                      "sub_title_text. Add one of them.")]
+    return [_error("main_title.title", N_("A text_notice card needs a main title or a "
+                                          "sub_title_text. Add one of them."))]
 
 
 def _image_or_text_area(card: dict, ctx: dict) -> list[CardError]:
     if _present(card, "card_image") or _present(card, "image_text_area"):
         return []
-    return [CardError("card_image", "A news_notice card needs a card_image or an "
-                      "image_text_area. Add one of them.")]
+    return [_error("card_image", N_("A news_notice card needs a card_image or an "
+                                    "image_text_area. Add one of them."))]
 
 
 def _task_id_for_menu(card: dict, ctx: dict) -> list[CardError]:
     if not ctx["task_id"] or "action_menu" not in card or _present(card, "task_id"):
         return []
-    return [CardError("task_id", "A card with an action_menu needs a task_id (letters, digits, "
-                      "_, - and @, at most 128 bytes). Add one.", BLOCKS["task_id"]["code"])]
+    return [_error("task_id", N_("A card with an action_menu needs a task_id (letters, digits, "
+                                 "_, - and @, at most 128 bytes). Add one."),
+                   BLOCKS["task_id"]["code"])]
 
 
 def _selected_ids(card: dict, ctx: dict) -> list[CardError]:
@@ -195,8 +276,9 @@ def _selected_ids(card: dict, ctx: dict) -> list[CardError]:
             continue
         ids = [o.get("id") for o in block["option_list"] if isinstance(o, dict)]
         if block["selected_id"] not in ids:
-            errors.append(CardError(f"{path}.selected_id", f"Selected id “{block['selected_id']}”"
-                                    " is not one of the option ids. Choose an existing id."))
+            errors.append(_error(f"{path}.selected_id", N_(
+                "Selected id “{id}” is not one of the option ids. Choose an existing id."),
+                id=block["selected_id"]))
     return errors
 
 
@@ -207,9 +289,9 @@ def _single_choice(card: dict, ctx: dict) -> list[CardError]:
         return []
     checked = [i for i, o in enumerate(box["option_list"])
                if isinstance(o, dict) and o.get("is_checked") is True]
-    return [CardError(f"checkbox.option_list[{i}].is_checked", "A single-choice vote (mode 0) "
-                      "can pre-select only one option. Untick this one or set mode to 1.")
-            for i in checked[1:]]
+    return [_error(f"checkbox.option_list[{i}].is_checked", N_(
+        "A single-choice vote (mode 0) can pre-select only one option. Untick this one or set "
+        "mode to 1.")) for i in checked[1:]]
 
 
 # The names card_rules.CROSS_RULES uses, so which rules apply to a card type is a table edit.
@@ -234,13 +316,16 @@ def validate(template_card: dict, *, for_update: bool = False,
         card_type gives that single error (42031).
     """
     if not isinstance(template_card, dict):
-        return [CardError("", "The card must be a JSON object ({...}) with a card_type. "
-                              "Change it.")]
+        return [_error("", N_("The card must be a JSON object ({{...}}) with a card_type. "
+                              "Change it."))]
     card_type = template_card.get("card_type")
+    if card_type in (None, ""):
+        return [_error("card_type", N_("card_type is missing. Use one of {types}."), 42031,
+                       types=_words(CARD_TYPES))]
     if card_type not in CARD_TYPES:
-        what = "is missing" if card_type in (None, "") else f"“{card_type}” is not a card type"
-        return [CardError("card_type", f"card_type {what}. Use one of {_words(CARD_TYPES)}.",
-                          42031)]
+        return [_error("card_type", N_("card_type “{value}” is not a card type. Use one of "
+                                       "{types}."), 42031, value=card_type,
+                       types=_words(CARD_TYPES))]
     ctx = {"card_type": card_type, "for_update": for_update,
            "task_id": require_task_id and not for_update}
     errors: list[CardError] = []

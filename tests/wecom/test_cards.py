@@ -6,8 +6,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from babel.messages.extract import extract_from_file
 
-from dashboard.wecom import cards
+from dashboard.wecom import card_rules, cards
 from dashboard.wecom.cards import CardError, validate
 
 DATA = Path(__file__).parents[1] / "data" / "cards"
@@ -591,3 +592,79 @@ def test_a_rule_is_a_row_source_documents_it_and_severity_warning_does_not_block
     monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "severity": "warning"})
     assert validate(card) == []
     assert [e.path for e in validate({**card, "sub_title_text": 7})] == ["sub_title_text"]
+
+
+# --- messages: English, with a marked template the web layer translates ------------------------
+
+
+def marked_ids():
+    """The message ids `pybabel extract` (make i18n) finds in the card engine: N_ is one of its
+    default keywords."""
+    return {message for module in (cards, card_rules)
+            for _line, message, _comments, _context in extract_from_file("python", module.__file__)}
+
+
+MARKED = marked_ids()
+
+
+def every_error():
+    """What validate() says about every card of CASES, as sent, as an update and as a draft, and
+    about cards that are no card at all."""
+    for card in [c.values[0] for c in CASES] + [[], {}, {"card_type": ""}, {"card_type": "x"}]:
+        for options in ({}, {"for_update": True}, {"require_task_id": False}):
+            yield from validate(card, **options)
+
+
+def test_every_message_is_its_marked_template_filled_in():
+    errors = list(every_error())
+    assert len({e.template for e in errors}) >= 25  # most of the engine's sentences are met here
+    for error in errors:
+        assert error.template in MARKED, error
+        assert error.template.format(**error.params) == error.message, error
+        if "label" in error.params:  # the words a translation translates too are marked
+            assert cards.FIELD_LABELS[error.params["label"]] in MARKED, error
+        assert error.params.get("chars", "letters, digits, _, - and @") in MARKED, error
+    # message is the English text; template and params take no part in equality
+    assert CardError("p", "m", 1, "t", {"label": "x"}) == CardError("p", "m", 1)
+
+
+def table_paths():
+    """Every field path pattern of the rule table, in every card type and variant."""
+    for card_type in cards.CARD_TYPES:
+        for task_id_required in (True, False):
+            yield from cards._walk(card_rules.card_fields(card_type,
+                                                          task_id_required=task_id_required))
+    yield from cards._walk(card_rules.BLOCKS)
+
+
+def test_every_label_the_engine_can_produce_is_marked():
+    """_label() names a field after its key, and messages name lists in lower case too ("Each
+    button list item ..."). Each such label has a marked message id, its label with the field's
+    key ("Main title (main_title)"), and each pattern's words are marked; no id is left unused."""
+    used, words = set(), set()
+    for path, spec in table_paths():
+        name = path.rsplit(".", 1)[-1]
+        labels = {cards._label(path), cards._label(path).lower() if spec["type"] == "list" else ""}
+        for label in labels - {""}:
+            assert cards.FIELD_LABELS.get(label) == f"{cards._label(path)} ({name})", label
+            used.add(cards.FIELD_LABELS[label])
+        if "pattern_words" in spec:
+            words.add(spec["pattern_words"])
+    assert used == set(cards.FIELD_LABELS.values())
+    assert used | words <= MARKED, sorted((used | words) - MARKED)
+    assert words == {"letters, digits, _, - and @"}
+
+
+def test_each_conditional_message_is_a_whole_sentence():
+    """No message is glued from fragments: the "when type is" and "on a ... card" variants are
+    whole templates, so a translation can order the sentence its own way."""
+    [url] = validate(make(B, {"button_list": [{"type": 1, "text": "x"}]}))
+    assert url.template == "{label} is required when type is {types}. Add it."
+    assert url.params == {"label": "Url", "types": "1"}
+    [block] = validate(make(B, {"button_list": DEL}))
+    assert block.template == "{label} is required on a {card_type} card. Add it."
+    assert block.message == "Button list is required on a button_interaction card. Add it."
+    [item] = validate(make(B, {"button_list": ["参加"]}))
+    assert item.params == {"label": "button list"}
+    assert item.message == "Each button list item must be an object ({...}). Change it."
+    assert all(template in MARKED for template in cards._REQUIRED.values())
