@@ -2,6 +2,7 @@
 import json
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from ..auth.decorators import role_required
 from . import openapi
@@ -55,19 +56,23 @@ def resolve(schema: dict, schemas: dict) -> dict:
 
 
 def type_label(schema: dict, schemas: dict) -> str:
-    """A short type for people: "integer 1-100", "array of string", "TemplateCard", "enum: a, b"."""
+    """A short type for people: "integer 1-100", "array of string", "TemplateCard", "one of a, b",
+    in the page's language (the JSON type names stay as they are)."""
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[1]
     if "enum" in schema:
-        return "one of " + ", ".join(map(str, schema["enum"]))
+        return _("one of %(values)s", values=", ".join(map(str, schema["enum"])))
     kinds = schema.get("type", "any")
-    label = " or ".join(kinds) if isinstance(kinds, list) else kinds
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    label = kinds[0]
+    for other in kinds[1:]:  # ["string", "null"]: "string or null"
+        label = _("%(type)s or %(other)s", type=label, other=other)
     if label == "array":
-        return "array of " + type_label(schema.get("items", {}), schemas)
+        return _("array of %(type)s", type=type_label(schema.get("items", {}), schemas))
     if "minimum" in schema or "maximum" in schema:
         label += f" {schema.get('minimum', '')}–{schema.get('maximum', '')}"
     if "maxLength" in schema:
-        label += f", at most {schema['maxLength']} characters"
+        label = _("%(type)s, at most %(num)s characters", type=label, num=schema["maxLength"])
     return label + (f" ({schema['format']})" if "format" in schema else "")
 
 

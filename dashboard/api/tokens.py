@@ -1,5 +1,6 @@
 """The user's own API tokens: list, create (the plaintext is shown once), revoke."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.decorators import ANY_USER, role_required
@@ -19,7 +20,7 @@ def tokens():
     if form.validate_on_submit():
         token, plaintext = service.create_token(current_user, form.name.data.strip())
         db.session.commit()
-        flash(f"Token “{token.name}” created. Copy it now: it is not shown again.", "success")
+        flash(_("Token “%(name)s” created. Copy it now: it is not shown again.", name=token.name), "success")
         form = TokenForm(formdata=None)
     response = make_response(render_template(
         "api/tokens.html", form=form, plaintext=plaintext, revoke_form=RevokeForm(),
@@ -36,5 +37,5 @@ def revoke(token_id):
         abort(400)
     service.revoke_token(token)
     db.session.commit()
-    flash(f"Token “{token.name}” revoked: requests carrying it now get 401.", "success")
+    flash(_("Token “%(name)s” revoked: requests carrying it now get 401.", name=token.name), "success")
     return redirect(url_for(".tokens"))

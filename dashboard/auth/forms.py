@@ -1,3 +1,4 @@
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -7,7 +8,10 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import ROLES, User
 
-ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
+# The roles as people read them; the values stored stay admin, staff, manager.
+ROLE_LABELS = {"admin": _l("Admin"), "staff": _l("Staff"), "manager": _l("Manager")}
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+AT_LEAST_10 = _l("At least 10 characters.")
 
 
 class LanguageForm(FlaskForm):
@@ -18,35 +22,35 @@ class LanguageForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    remember = BooleanField("Keep me signed in")
-    submit = SubmitField("Sign in")
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Sign in"))
 
 
 class UserCreateForm(FlaskForm):
     username = StringField(
-        "Username",
+        _l("Username"),
         validators=[
             DataRequired(), Length(max=64),
-            Regexp(r"^[A-Za-z0-9_.@-]+$", message="Use letters, digits and _ . @ - only."),
+            Regexp(r"^[A-Za-z0-9_.@-]+$", message=_l("Use letters, digits and _ . @ - only.")),
         ],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, default="staff")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=10, message="At least 10 characters.")]
+        _l("Password"), validators=[DataRequired(), Length(min=10, message=AT_LEAST_10)]
     )
-    submit = SubmitField("Create user")
+    submit = SubmitField(_l("Create user"))
 
     def validate_username(self, field):
         if db.session.scalar(db.select(User).filter_by(username=field.data)):
-            raise ValidationError("That username is taken.")
+            raise ValidationError(_("That username is taken."))
 
 
 class UserEditForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    active = BooleanField("Active")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_l("Active"))
     password = PasswordField(
-        "New password", validators=[Optional(), Length(min=10, message="At least 10 characters.")]
+        _l("New password"), validators=[Optional(), Length(min=10, message=AT_LEAST_10)]
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))

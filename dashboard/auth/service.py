@@ -4,6 +4,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -54,7 +55,7 @@ class LastAdminError(ValueError):
 
 def update_user(user: User, *, role: str, active: bool, password: str | None, actor=None) -> None:
     if user.role == "admin" and (role != "admin" or not active) and _active_admins() <= 1:
-        raise LastAdminError("This is the last active admin; make another admin first.")
+        raise LastAdminError(_("This is the last active admin; make another admin first."))
     changes = {}
     if role != user.role:
         changes["role"] = [user.role, role]

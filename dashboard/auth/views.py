@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
@@ -23,7 +24,7 @@ def login():
         if user:
             login_user(user, remember=form.remember.data)
             return redirect(service.safe_next(request.args.get("next")) or url_for("main.home"))
-        flash("Wrong username or password.", "danger")
+        flash(_("Wrong username or password."), "danger")
     return render_template("auth/login.html", form=form)
 
 
@@ -47,7 +48,7 @@ def language():
 @role_required(*ANY_USER)
 def logout():
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -65,7 +66,7 @@ def user_create():
     if form.validate_on_submit():
         service.create_user(form.username.data, form.role.data, form.password.data)
         db.session.commit()
-        flash(f"User {form.username.data} created.", "success")
+        flash(_("User %(name)s created.", name=form.username.data), "success")
         return redirect(url_for("auth.users"))
     rows = db.session.scalars(db.select(User).order_by(User.username)).all()
     return render_template("auth/users.html", users=rows, form=form), 422
@@ -84,6 +85,6 @@ def user_edit(user_id):
             form.role.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"User {user.username} saved.", "success")
+            flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_edit.html", user=user, form=form)

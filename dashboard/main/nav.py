@@ -1,16 +1,17 @@
 """The navigation bar: a section appears when its endpoint exists and the user's role allows it."""
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 # (label, endpoint, roles allowed besides admin, icon)
 SECTIONS = [
-    ("Home", "main.home", ("staff", "manager"), "house"),
-    ("Cards", "cards.index", ("staff",), "card-heading"),
-    ("Campaigns", "campaigns.index", ("staff",), "send"),
-    ("Reports", "reports.index", ("manager", "staff"), "bar-chart"),
-    ("Sandbox", "sandbox.index", ("staff", "manager"), "phone"),
-    ("API", "api_docs.index", ("staff", "manager"), "braces"),
-    ("Users", "auth.users", (), "people"),
-    ("Settings", "settings.index", (), "gear"),
+    (_l("Home"), "main.home", ("staff", "manager"), "house"),
+    (_l("Cards"), "cards.index", ("staff",), "card-heading"),
+    (_l("Campaigns"), "campaigns.index", ("staff",), "send"),
+    (_l("Reports"), "reports.index", ("manager", "staff"), "bar-chart"),
+    (_l("Sandbox"), "sandbox.index", ("staff", "manager"), "phone"),
+    (_l("API"), "api_docs.index", ("staff", "manager"), "braces"),
+    (_l("Users"), "auth.users", (), "people"),
+    (_l("Settings"), "settings.index", (), "gear"),
 ]
 
 
