@@ -1,6 +1,8 @@
 """Designer input: the JSON arrives as text and is parsed here; the card rules stay in wecom/cards.py."""
 import json
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,11 +20,11 @@ def parse_json(text) -> dict:
     try:
         value = json.loads(text or "")
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"Line {exc.lineno}, column {exc.colno}: {exc.msg}. "
-                              "Fix the JSON and try again.") from None
+        raise ValidationError(_("Line %(line)s, column %(column)s: %(error)s. Fix the JSON and try "
+                                "again.", line=exc.lineno, column=exc.colno, error=exc.msg)) from None
     if not isinstance(value, dict):
-        raise ValidationError("Expected a JSON object ({...}), not a "
-                              f"{type(value).__name__}. Paste the card object.")
+        raise ValidationError(_("Expected a JSON object ({...}), not a %(type)s. Paste the card "
+                                "object.", type=type(value).__name__))
     return value
 
 
@@ -31,31 +33,32 @@ def extract_card(obj: dict) -> tuple[dict, list[str]]:
     notes = []
     if isinstance(obj.get("template_card"), dict):
         obj = obj["template_card"]
-        notes.append("Took the template_card from the pasted message body; recipients and agentid "
-                     "are chosen when you send.")
+        notes.append(_("Took the template_card from the pasted message body; recipients and "
+                       "agentid are chosen when you send."))
     elif "card_type" not in obj:
-        raise ValidationError("No card_type found at the top level (path: card_type). Paste a "
-                              "template_card object or a whole message/send body.")
+        raise ValidationError(_("No card_type found at the top level (path: card_type). Paste a "
+                                "template_card object or a whole message/send body."))
     if "task_id" in obj:
         obj = {k: v for k, v in obj.items() if k != "task_id"}
-        notes.append("Removed task_id: the sender assigns a fresh one to every send.")
+        notes.append(_("Removed task_id: the sender assigns a fresh one to every send."))
     if obj.get("card_type") not in CARD_TYPES:
-        raise ValidationError(f"card_type: “{obj.get('card_type')}” is not a card type. Use one of "
-                              f"{', '.join(CARD_TYPES)}.")
+        raise ValidationError(_("card_type: “%(value)s” is not a card type. Use one of %(types)s.",
+                                value=obj.get("card_type"), types=", ".join(CARD_TYPES)))
     return obj, notes
 
 
 class CardForm(FlaskForm):
     """Save: any parseable card is accepted (drafts may have problems; those block campaigns)."""
 
-    name = StringField("Card name", validators=[DataRequired(), Length(max=120)])
-    template_card = TextAreaField("Card JSON", validators=[DataRequired()])
-    submit = SubmitField("Save")
+    name = StringField(_l("Card name"), validators=[DataRequired(), Length(max=120)])
+    template_card = TextAreaField(_l("Card JSON"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save"))
 
     def validate_template_card(self, field):
         self.card = parse_json(field.data)
         if self.card.get("card_type") not in CARD_TYPES:
-            raise ValidationError(f"card_type must be one of {', '.join(CARD_TYPES)}.")
+            raise ValidationError(_("card_type must be one of %(types)s.",
+                                    types=", ".join(CARD_TYPES)))
 
 
 class PreviewForm(FlaskForm):
@@ -69,7 +72,7 @@ class PreviewForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    text = TextAreaField("Paste JSON", validators=[DataRequired()])
+    text = TextAreaField(_l("Paste JSON"), validators=[DataRequired()])
 
     def validate_text(self, field):
         self.card, self.notes = extract_card(parse_json(field.data))
@@ -85,13 +88,13 @@ class NewCardForm(FlaskForm):
         if not super().validate(extra_validators):
             return False
         if bool(self.card_type.data) == bool(self.starter.data):
-            self.card_type.errors.append("Choose a card type or a starter card.")
+            self.card_type.errors.append(_("Choose a card type or a starter card."))
             return False
         if self.card_type.data and self.card_type.data not in CARD_TYPES:
-            self.card_type.errors.append("Unknown card type.")
+            self.card_type.errors.append(_("Unknown card type."))
             return False
         if self.starter.data and self.starter.data not in starters():
-            self.starter.errors.append("Unknown starter card.")
+            self.starter.errors.append(_("Unknown starter card."))
             return False
         return True
 
@@ -100,9 +103,9 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter
 
-    q = StringField("Name", validators=[Optional(), Length(max=120)])
-    type = SelectField("Type", choices=[SelectChoice("", "All types")] + [
+    q = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    type = SelectField(_l("Type"), choices=[SelectChoice("", _l("All types"))] + [
         SelectChoice(t, TYPE_LABELS[t][0]) for t in CARD_TYPES], validators=[Optional()])
-    archived = SelectField("Show", choices=[SelectChoice("", "Active cards"),
-                                            SelectChoice("1", "Archived cards")],
+    archived = SelectField(_l("Show"), choices=[SelectChoice("", _l("Active cards")),
+                                                SelectChoice("1", _l("Archived cards"))],
                            validators=[Optional()])

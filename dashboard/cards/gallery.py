@@ -3,12 +3,35 @@ import json
 from functools import cache
 from pathlib import Path
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models import Card
 from .service import create_card
 from .spec import TYPE_LABELS
 
 GALLERY_DIR = Path(__file__).parent / "gallery"
+
+# The gallery's own words: each starter's name and description, as gallery/*.json has them in
+# English, marked here for translation (shown() and starter_card() look them up by that English).
+# The starters' card content is the card's text, not ours: it stays as written.
+STARTER_TEXTS = (
+    _l("Announcement"),
+    _l("An office notice with a key figure, details and a link to read more."),
+    _l("News with image"),
+    _l("A company story with a picture, short paragraphs and a link to the full article."),
+    _l("RSVP with buttons"),
+    _l("An invitation: attend, decline or maybe, with a meal choice."),
+    _l("Single-choice poll"),
+    _l("One question, one answer: pick a date."),
+    _l("Multi-choice poll"),
+    _l("Several answers allowed: which workshops interest you?"),
+    _l("Survey with select lists"),
+    _l("A short pulse survey: three dropdown questions and a submit button."),
+    _l("Approval request"),
+    _l("Approve or reject a request, with a menu to delegate or mute."),
+)
 
 # The smallest useful start per type: required blocks, generated keys, the user fills in the text.
 BLANK_CARDS = {
@@ -37,15 +60,28 @@ def starters() -> dict[str, dict]:
             for path in sorted(GALLERY_DIR.glob("*.json"))}
 
 
+def _translated(english: str) -> str:
+    """A starter's name or description in the current language (its id is in STARTER_TEXTS)."""
+    return gettext(english)
+
+
+def shown() -> dict[str, dict]:
+    """The starters as the gallery shows them: name and description in the page's language."""
+    return {slug: {**starter, "name": _translated(starter["name"]),
+                   "description": _translated(starter["description"])}
+            for slug, starter in starters().items()}
+
+
 def starter_card(slug: str) -> tuple[str, dict]:
-    """Name and a fresh copy of a starter card's template_card."""
+    """Name (in the current language, as the gallery showed it) and a fresh copy of a starter
+    card's template_card."""
     starter = starters()[slug]
-    return starter["name"], json.loads(json.dumps(starter["template_card"]))
+    return _translated(starter["name"]), json.loads(json.dumps(starter["template_card"]))
 
 
 def blank_card(card_type: str) -> tuple[str, dict]:
-    return f"Untitled {TYPE_LABELS[card_type][0].lower()} card", json.loads(
-        json.dumps(BLANK_CARDS[card_type]))
+    name = gettext("Untitled %(type)s card", type=str(TYPE_LABELS[card_type][0]).lower())
+    return name, json.loads(json.dumps(BLANK_CARDS[card_type]))
 
 
 def seed_gallery() -> list[str]:

@@ -2,10 +2,12 @@
 cards. Every change adds an audit row; the caller commits."""
 import logging
 
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import wecom_app
 from ..extensions import db
+from ..i18n import card_error_text
 from ..models import Campaign, Card, CardVersion, audit, utcnow
 from ..wecom.cards import CardError, validate
 from ..wecom.client import build_send_body
@@ -24,7 +26,7 @@ def card_problems(card_or_version: Card | CardVersion) -> list[CardError]:
     """What keeps a card (its latest version) or a version out of campaigns; [] when ready."""
     version = card_or_version.latest if isinstance(card_or_version, Card) else card_or_version
     if version is None:
-        return [CardError("", "This card has never been saved.")]
+        return [CardError("", _("This card has never been saved."))]
     return validate(version.template_card, require_task_id=False)
 
 
@@ -51,7 +53,8 @@ def preview(template_card: dict) -> dict:
     """The designer's live preview: the exact send body and the card's problems at their paths."""
     errors = validate(template_card, require_task_id=False)
     return {"payload": preview_body(template_card),
-            "errors": [{"path": e.path, "message": e.message, "code": e.code} for e in errors]}
+            "errors": [{"path": e.path, "message": card_error_text(e), "code": e.code}
+                       for e in errors]}
 
 
 def _actor(actor):
@@ -115,7 +118,8 @@ def discard_draft(card: Card) -> None:
 
 
 def clone_card(card: Card, *, actor=None) -> Card:
-    clone = create_card(f"Copy of {card.name}"[:120], dict(card.latest.template_card), actor=actor)
+    clone = create_card(_("Copy of %(name)s", name=card.name)[:120], dict(card.latest.template_card),
+                        actor=actor)
     audit("card.cloned", card, actor=_actor(actor), clone_id=clone.id)
     return clone
 
@@ -128,6 +132,6 @@ def set_archived(card: Card, archived: bool, *, actor=None) -> None:
 def delete_card(card: Card, *, actor=None) -> None:
     """Delete a card no campaign ever used; CardInUse otherwise (archive it instead)."""
     if pinned_version_ids(card):
-        raise CardInUse(f"“{card.name}” was used by a campaign; archive it instead.")
+        raise CardInUse(_("“%(name)s” was used by a campaign; archive it instead.", name=card.name))
     audit("card.deleted", card, actor=_actor(actor), name=card.name)
     db.session.delete(card)

@@ -1,127 +1,148 @@
-"""What the designer form shows: the rules come from wecom/cards.py, only labels and help live here."""
+"""What the designer form shows: the rules come from wecom/cards.py, only labels and help live here.
+
+Labels and help are lazy strings (the page's language when shown): their Chinese is WeCom's own name
+of the field (its 发送应用消息 docs), and the designer shows the JSON key beside each label.
+"""
 from functools import cache
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from ..wecom import cards
 
+# card_type -> label, one-line description, icon
 TYPE_LABELS = {
-    "text_notice": ("Text notice", "An announcement: title, key figures, links.", "megaphone"),
-    "news_notice": ("News with image", "A story with a picture and short paragraphs.", "newspaper"),
-    "button_interaction": ("Buttons", "Up to 6 buttons: RSVP, approve / reject.", "ui-radios"),
-    "vote_interaction": ("Vote", "A poll: single or multiple choice, then submit.", "check2-square"),
-    "multiple_interaction": ("Survey", "Up to 3 dropdown questions, then submit.", "list-check"),
+    "text_notice": (_l("Text notice"), _l("An announcement: title, key figures, links."),
+                    "megaphone"),
+    "news_notice": (_l("News with image"), _l("A story with a picture and short paragraphs."),
+                    "newspaper"),
+    "button_interaction": (_l("Buttons"), _l("Up to 6 buttons: RSVP, approve / reject."),
+                           "ui-radios"),
+    "vote_interaction": (_l("Vote"), _l("A poll: single or multiple choice, then submit."),
+                         "check2-square"),
+    "multiple_interaction": (_l("Survey"), _l("Up to 3 dropdown questions, then submit."),
+                             "list-check"),
 }
 
 # Shown under the preview: from WeCom's send-message doc (not in PROTOCOL.md; blog copies of 90236).
 CLIENT_NOTES = {
-    "vote_interaction": "Vote cards need WeCom 3.1.12 or later; older clients show an upgrade notice.",
-    "multiple_interaction": "Survey cards need WeCom 3.1.12 or later; older clients show an upgrade notice.",
+    "vote_interaction": _l("Vote cards need WeCom 3.1.12 or later; older clients show an upgrade "
+                           "notice."),
+    "multiple_interaction": _l("Survey cards need WeCom 3.1.12 or later; older clients show an "
+                               "upgrade notice."),
 }
-DEFAULT_CLIENT_NOTE = "Template cards need WeCom 3.1.6 or later."
-ATTACHMENT_NOTE = "Attachment rows (type 2) need WeCom 3.1.12 or later to download."
+DEFAULT_CLIENT_NOTE = _l("Template cards need WeCom 3.1.6 or later.")
+ATTACHMENT_NOTE = _l("Attachment rows (type 2) need WeCom 3.1.12 or later to download.")
 
-_LINK_TYPES = [[0, "Not clickable"], [1, "Opens a web page"], [2, "Opens a mini-program"]]
+_LINK_TYPES = [[0, _l("Not clickable")], [1, _l("Opens a web page")],
+               [2, _l("Opens a mini-program")]]
 
 # path pattern -> label, help (blank help is fine)
 LABELS = {
-    "source": ("Source", "The small line at the top: app icon and name."),
-    "source.icon_url": ("Icon URL", "Square image, 72×72 px suggested."),
-    "source.desc": ("Source name", ""),
-    "source.desc_color": ("Source name colour", ""),
-    "action_menu": ("Card menu (⋯)", "A menu at the top right; each choice is reported back."),
-    "action_menu.desc": ("Menu caption", "Text shown above the menu items."),
-    "action_menu.action_list": ("Menu items", ""),
-    "action_menu.action_list[].text": ("Text", ""),
-    "action_menu.action_list[].key": ("Key", "Reported back when chosen."),
-    "main_title": ("Title", ""),
-    "main_title.title": ("Title", ""),
-    "main_title.desc": ("Description", "Grey line under the title."),
-    "quote_area": ("Quote", "A grey quoted block. WeCom advises not to combine it with a big number."),
-    "quote_area.type": ("When tapped", ""),
-    "quote_area.url": ("Link URL", ""),
-    "quote_area.appid": ("Mini-program appid", "Must be a mini-program linked to this app."),
-    "quote_area.pagepath": ("Mini-program page", ""),
-    "quote_area.title": ("Quote title", ""),
-    "quote_area.quote_text": ("Quote text", ""),
-    "emphasis_content": ("Big number", "A key figure shown large, in blue."),
-    "emphasis_content.title": ("Number", ""),
-    "emphasis_content.desc": ("Caption", ""),
-    "sub_title_text": ("Body text", "Secondary text under the title."),
-    "horizontal_content_list": ("Key-value rows", ""),
-    "horizontal_content_list[].type": ("Row type", ""),
-    "horizontal_content_list[].keyname": ("Key", ""),
-    "horizontal_content_list[].value": ("Value", "The file name, with its extension."),
-    "horizontal_content_list[].url": ("Link URL", ""),
-    "horizontal_content_list[].media_id": ("Attachment media_id", "From WeCom's media upload API."),
-    "horizontal_content_list[].userid": ("Member userid", ""),
-    "jump_list": ("Links", "Up to 3 links at the bottom of the card."),
-    "jump_list[].type": ("Link type", ""),
-    "jump_list[].title": ("Text", ""),
-    "jump_list[].url": ("URL", ""),
-    "jump_list[].appid": ("Mini-program appid", ""),
-    "jump_list[].pagepath": ("Mini-program page", ""),
-    "card_action": ("Tap on the card", "What happens when someone taps the card itself."),
-    "card_action.type": ("Action", ""),
-    "card_action.url": ("URL", ""),
-    "card_action.appid": ("Mini-program appid", ""),
-    "card_action.pagepath": ("Mini-program page", ""),
-    "card_image": ("Image", "A large picture. Either this or an image-and-text area is needed."),
-    "card_image.url": ("Image URL", ""),
-    "card_image.aspect_ratio": ("Aspect ratio", "Width ÷ height, from 1.3 up to (not including) 2.25."),
-    "image_text_area": ("Image and text", "A thumbnail with a title and text beside it."),
-    "image_text_area.type": ("When tapped", ""),
-    "image_text_area.url": ("Link URL", ""),
-    "image_text_area.appid": ("Mini-program appid", ""),
-    "image_text_area.pagepath": ("Mini-program page", ""),
-    "image_text_area.title": ("Title", ""),
-    "image_text_area.desc": ("Text", ""),
-    "image_text_area.image_url": ("Image URL", ""),
-    "vertical_content_list": ("Paragraphs", "Up to 4 title + text pairs under the image."),
-    "vertical_content_list[].title": ("Title", ""),
-    "vertical_content_list[].desc": ("Text", ""),
-    "button_selection": ("Dropdown", "One dropdown question shown above the buttons."),
-    "button_selection.question_key": ("Question key", "Reported back with the answer."),
-    "button_selection.title": ("Label", "Shown left of the dropdown."),
-    "button_selection.option_list": ("Options", ""),
-    "button_selection.option_list[].id": ("Option id", ""),
-    "button_selection.option_list[].text": ("Text", ""),
-    "button_selection.selected_id": ("Pre-selected", ""),
-    "button_list": ("Buttons", ""),
-    "button_list[].type": ("On click", ""),
-    "button_list[].text": ("Text", ""),
-    "button_list[].style": ("Style", ""),
-    "button_list[].key": ("Key", "Reported back when clicked."),
-    "button_list[].url": ("URL", ""),
-    "checkbox": ("Vote", ""),
-    "checkbox.question_key": ("Question key", "Reported back with the votes."),
-    "checkbox.mode": ("Choice", ""),
-    "checkbox.option_list": ("Options", ""),
-    "checkbox.option_list[].id": ("Option id", ""),
-    "checkbox.option_list[].text": ("Text", ""),
-    "checkbox.option_list[].is_checked": ("Pre-selected", ""),
-    "select_list": ("Questions", "Up to 3 dropdown questions."),
-    "select_list[].question_key": ("Question key", "Reported back with the answer."),
-    "select_list[].title": ("Question", "Shown above the dropdown."),
-    "select_list[].selected_id": ("Pre-selected", ""),
-    "select_list[].option_list": ("Options", ""),
-    "select_list[].option_list[].id": ("Option id", ""),
-    "select_list[].option_list[].text": ("Text", ""),
-    "submit_button": ("Submit button", ""),
-    "submit_button.text": ("Text", "WeCom shows 提交 when empty."),
-    "submit_button.key": ("Key", "Reported back with the answers."),
+    "source": (_l("Source"), _l("The small line at the top: app icon and name.")),
+    "source.icon_url": (_l("Icon URL"), _l("Square image, 72×72 px suggested.")),
+    "source.desc": (_l("Source name"), ""),
+    "source.desc_color": (_l("Source name colour"), ""),
+    "action_menu": (_l("Card menu (⋯)"), _l("A menu at the top right; each choice is reported back.")),
+    "action_menu.desc": (_l("Menu caption"), _l("Text shown above the menu items.")),
+    "action_menu.action_list": (_l("Menu items"), ""),
+    "action_menu.action_list[].text": (_l("Text"), ""),
+    "action_menu.action_list[].key": (_l("Key"), _l("Reported back when chosen.")),
+    "main_title": (_l("Title"), ""),
+    "main_title.title": (_l("Title"), ""),
+    "main_title.desc": (_l("Description"), _l("Grey line under the title.")),
+    "quote_area": (_l("Quote"), _l("A grey quoted block. WeCom advises not to combine it with a "
+                                   "big number.")),
+    "quote_area.type": (_l("When tapped"), ""),
+    "quote_area.url": (_l("Link URL"), ""),
+    "quote_area.appid": (_l("Mini-program appid"), _l("Must be a mini-program linked to this app.")),
+    "quote_area.pagepath": (_l("Mini-program page"), ""),
+    "quote_area.title": (_l("Quote title"), ""),
+    "quote_area.quote_text": (_l("Quote text"), ""),
+    "emphasis_content": (_l("Big number"), _l("A key figure shown large, in blue.")),
+    "emphasis_content.title": (_l("Number"), ""),
+    "emphasis_content.desc": (lazy_pgettext("card field", "Caption"), ""),
+    "sub_title_text": (_l("Body text"), _l("Secondary text under the title.")),
+    "horizontal_content_list": (_l("Key-value rows"), ""),
+    "horizontal_content_list[].type": (_l("Row type"), ""),
+    "horizontal_content_list[].keyname": (_l("Key"), ""),
+    "horizontal_content_list[].value": (_l("Value"), _l("The file name, with its extension.")),
+    "horizontal_content_list[].url": (_l("Link URL"), ""),
+    "horizontal_content_list[].media_id": (_l("Attachment media_id"),
+                                           _l("From WeCom's media upload API.")),
+    "horizontal_content_list[].userid": (_l("Member userid"), ""),
+    "jump_list": (_l("Links"), _l("Up to 3 links at the bottom of the card.")),
+    "jump_list[].type": (_l("Link type"), ""),
+    "jump_list[].title": (_l("Text"), ""),
+    "jump_list[].url": (_l("URL"), ""),
+    "jump_list[].appid": (_l("Mini-program appid"), ""),
+    "jump_list[].pagepath": (_l("Mini-program page"), ""),
+    "card_action": (_l("Tap on the card"), _l("What happens when someone taps the card itself.")),
+    "card_action.type": (_l("Action"), ""),
+    "card_action.url": (_l("URL"), ""),
+    "card_action.appid": (_l("Mini-program appid"), ""),
+    "card_action.pagepath": (_l("Mini-program page"), ""),
+    "card_image": (_l("Image"), _l("A large picture. Either this or an image-and-text area is "
+                                   "needed.")),
+    "card_image.url": (_l("Image URL"), ""),
+    "card_image.aspect_ratio": (_l("Aspect ratio"), _l("Width ÷ height, from 1.3 up to (not including) 2.25.")),
+    "image_text_area": (_l("Image and text"), _l("A thumbnail with a title and text beside it.")),
+    "image_text_area.type": (_l("When tapped"), ""),
+    "image_text_area.url": (_l("Link URL"), ""),
+    "image_text_area.appid": (_l("Mini-program appid"), ""),
+    "image_text_area.pagepath": (_l("Mini-program page"), ""),
+    "image_text_area.title": (_l("Title"), ""),
+    "image_text_area.desc": (_l("Text"), ""),
+    "image_text_area.image_url": (_l("Image URL"), ""),
+    "vertical_content_list": (_l("Paragraphs"), _l("Up to 4 title + text pairs under the image.")),
+    "vertical_content_list[].title": (_l("Title"), ""),
+    "vertical_content_list[].desc": (_l("Text"), ""),
+    "button_selection": (_l("Dropdown"), _l("One dropdown question shown above the buttons.")),
+    "button_selection.question_key": (_l("Question key"), _l("Reported back with the answer.")),
+    "button_selection.title": (_l("Label"), _l("Shown left of the dropdown.")),
+    "button_selection.option_list": (_l("Options"), ""),
+    "button_selection.option_list[].id": (_l("Option id"), ""),
+    "button_selection.option_list[].text": (_l("Text"), ""),
+    "button_selection.selected_id": (_l("Pre-selected"), ""),
+    "button_list": (lazy_pgettext("card field", "Buttons"), ""),
+    "button_list[].type": (_l("On click"), ""),
+    "button_list[].text": (_l("Text"), ""),
+    "button_list[].style": (_l("Style"), ""),
+    "button_list[].key": (_l("Key"), _l("Reported back when clicked.")),
+    "button_list[].url": (_l("URL"), ""),
+    "checkbox": (lazy_pgettext("card field", "Vote"), ""),
+    "checkbox.question_key": (_l("Question key"), _l("Reported back with the votes.")),
+    "checkbox.mode": (_l("Choice"), ""),
+    "checkbox.option_list": (_l("Options"), ""),
+    "checkbox.option_list[].id": (_l("Option id"), ""),
+    "checkbox.option_list[].text": (_l("Text"), ""),
+    "checkbox.option_list[].is_checked": (_l("Pre-selected"), ""),
+    "select_list": (_l("Questions"), _l("Up to 3 dropdown questions.")),
+    "select_list[].question_key": (_l("Question key"), _l("Reported back with the answer.")),
+    "select_list[].title": (_l("Question"), _l("Shown above the dropdown.")),
+    "select_list[].selected_id": (_l("Pre-selected"), ""),
+    "select_list[].option_list": (_l("Options"), ""),
+    "select_list[].option_list[].id": (_l("Option id"), ""),
+    "select_list[].option_list[].text": (_l("Text"), ""),
+    "submit_button": (_l("Submit button"), ""),
+    "submit_button.text": (_l("Text"), _l("WeCom shows 提交 when empty.")),
+    "submit_button.key": (_l("Key"), _l("Reported back with the answers.")),
 }
 
 CHOICES = {
-    "source.desc_color": [[0, "Grey"], [1, "Black"], [2, "Red"], [3, "Green"]],
+    "source.desc_color": [[0, _l("Grey")], [1, _l("Black")], [2, _l("Red")], [3, _l("Green")]],
     "quote_area.type": _LINK_TYPES,
     "jump_list[].type": _LINK_TYPES,
-    "card_action.type": [[0, "Nothing"], [1, "Open a web page"], [2, "Open a mini-program"]],
+    "card_action.type": [[0, _l("Nothing")], [1, _l("Open a web page")],
+                         [2, _l("Open a mini-program")]],
     "image_text_area.type": _LINK_TYPES,
     "horizontal_content_list[].type": [
-        [0, "Plain text"], [1, "Link"], [2, "Attachment download"], [3, "Member profile"]],
-    "button_list[].type": [[0, "Record the click"], [1, "Open a web page"]],
-    "button_list[].style": [[1, "B1 · blue"], [2, "B2 · blue outline"], [3, "B3 · grey"],
-                            [4, "B4 · red"]],
-    "checkbox.mode": [[0, "Single choice"], [1, "Multiple choice"]],
+        [0, _l("Plain text")], [1, _l("Link")], [2, _l("Attachment download")],
+        [3, _l("Member profile")]],
+    "button_list[].type": [[0, _l("Record the click")], [1, _l("Open a web page")]],
+    "button_list[].style": [[1, _l("B1 · blue")], [2, _l("B2 · blue outline")], [3, _l("B3 · grey")],
+                            [4, _l("B4 · red")]],
+    "checkbox.mode": [[0, _l("Single choice")], [1, _l("Multiple choice")]],
 }
 
 # Readable generated defaults, made unique within the card by the designer (prefix_1, prefix_2 ...).
@@ -136,9 +157,15 @@ GENERATED = {
     "select_list[].option_list[].id": "opt",
     "submit_button.key": "submit",
 }
-ITEM_LABELS = {"action_list": "menu item", "horizontal_content_list": "row", "jump_list": "link",
-               "vertical_content_list": "paragraph", "option_list": "option",
-               "button_list": "button", "select_list": "question"}
+# list name -> what one item is called, and many ("+ Add option", "options 2/20")
+ITEM_LABELS = {"action_list": (_l("menu item"), _l("menu items")),
+               "horizontal_content_list": (_l("row"), _l("rows")),
+               "jump_list": (_l("link"), _l("links")),
+               "vertical_content_list": (_l("paragraph"), _l("paragraphs")),
+               "option_list": (_l("option"), _l("options")),
+               "button_list": (_l("button"), _l("buttons")),
+               "select_list": (_l("question"), _l("questions"))}
+ITEM_LABEL = (_l("item"), _l("items"))
 START_ITEMS = {"checkbox.option_list": 2, "select_list[].option_list": 2,
                "button_selection.option_list": 2}
 WIDGETS = {"sub_title_text": "textarea", "quote_area.quote_text": "textarea",
@@ -164,7 +191,7 @@ def _node(path: str, rules: dict) -> dict:
               "start_items": START_ITEMS, "help_if": HELP_IF}
     node.update({key: table[path] for key, table in extras.items() if path in table})
     if node["kind"] == "list":
-        node["item_label"] = ITEM_LABELS.get(name.removesuffix("[]"), "item")
+        node["item_label"], node["items_label"] = ITEM_LABELS.get(name.removesuffix("[]"), ITEM_LABEL)
     if node["kind"] in ("object", "list"):
         node["fields"] = []
     return node

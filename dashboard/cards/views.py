@@ -2,6 +2,9 @@
 import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -30,7 +33,7 @@ def index():
 @bp.route("/new")
 @role_required("staff")
 def new():
-    return render_template("cards/new.html", types=type_choices(), starters=gallery.starters(),
+    return render_template("cards/new.html", types=type_choices(), starters=gallery.shown(),
                            form=NewCardForm())
 
 
@@ -106,7 +109,7 @@ def clone(card_id):
     card = db.get_or_404(Card, card_id)
     copy = service.clone_card(card)
     db.session.commit()
-    flash(f"Cloned “{card.name}”: you are editing the copy.", "success")
+    flash(_("Cloned “%(name)s”: you are editing the copy.", name=card.name), "success")
     return redirect(url_for(".edit", card_id=copy.id))
 
 
@@ -116,7 +119,8 @@ def archive(card_id):
     card = db.get_or_404(Card, card_id)
     service.set_archived(card, not card.archived)
     db.session.commit()
-    flash(f"“{card.name}” {'archived' if card.archived else 'restored'}.", "success")
+    flash(_("“%(name)s” archived.", name=card.name) if card.archived
+          else _("“%(name)s” restored.", name=card.name), "success")
     return redirect(url_for(".index", archived="1" if not card.archived else None))
 
 
@@ -130,7 +134,7 @@ def delete(card_id):
         flash(str(exc), "warning")
     else:
         db.session.commit()
-        flash(f"“{card.name}” deleted.", "success")
+        flash(_("“%(name)s” deleted.", name=card.name), "success")
     return redirect(url_for(".index"))
 
 
@@ -168,18 +172,35 @@ def _designer_data(card: Card, template_card: dict) -> Markup:
         "urls": {"preview": url_for(".preview"), "import": url_for(".import_card"),
                  "autosave": url_for(".autosave", card_id=card.id),
                  "discard": url_for(".discard_draft", card_id=card.id)},
-    }, dumps=json.dumps)
+    }, dumps=json.dumps, default=_text)
+
+
+def _text(value) -> str:
+    """The spec's labels and help are lazy strings: JSON gets them in the page's language."""
+    if isinstance(value, LazyString):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _saved_message(card: Card, version: CardVersion, is_new: bool) -> str:
     problems = len(service.card_problems(version))
-    text = f"Saved “{card.name}”"
+    values = {"name": card.name, "number": version.number, "previous": version.number - 1}
     if is_new and version.number > 1:
-        text += f" as version {version.number} (version {version.number - 1} is used by a campaign)"
+        if problems:
+            return ngettext("Saved “%(name)s” as version %(number)s (version %(previous)s is used "
+                            "by a campaign). %(num)s problem — can't be used in a campaign until "
+                            "fixed.",
+                            "Saved “%(name)s” as version %(number)s (version %(previous)s is used "
+                            "by a campaign). %(num)s problems — can't be used in a campaign until "
+                            "fixed.", problems, **values)
+        return _("Saved “%(name)s” as version %(number)s (version %(previous)s is used by a "
+                 "campaign).", **values)
     if problems:
-        plural = "s" if problems > 1 else ""
-        text += f". {problems} problem{plural} — can't be used in a campaign until fixed"
-    return text + "."
+        return ngettext("Saved “%(name)s”. %(num)s problem — can't be used in a campaign until "
+                        "fixed.",
+                        "Saved “%(name)s”. %(num)s problems — can't be used in a campaign until "
+                        "fixed.", problems, name=card.name)
+    return _("Saved “%(name)s”.", name=card.name)
 
 
 def _json(value) -> Response:

@@ -111,7 +111,7 @@
       const wrap = h('div', 'wc-menu');
       const toggle = h('button', 'wc-menu-toggle', '⋯');
       toggle.type = 'button';
-      toggle.setAttribute('aria-label', 'Card menu');
+      toggle.setAttribute('aria-label', _('Card menu'));
       const sheet = h('div', 'wc-menu-sheet');
       sheet.hidden = true;
       if (menu.desc) sheet.appendChild(h('div', 'wc-menu-desc', menu.desc));
@@ -293,7 +293,7 @@
       selectors.forEach((s, i) => {
         const row = h('div', 'wc-select-row');
         if (s.title) row.appendChild(h('div', 'wc-select-title', s.title));
-        row.appendChild(this.dropdown(s, s.question_key, 'Question ' + (i + 1)));
+        row.appendChild(this.dropdown(s, s.question_key, _('Question %(n)s', {n: i + 1})));
         box.appendChild(row);
       });
       return box;
@@ -360,7 +360,7 @@
     footer() {
       const a = obj(this.card.card_action);
       if (!a || NOTICE_TYPES.indexOf(this.card.card_type) < 0) return null;
-      return this.linkable(h('div', 'wc-footer', 'View details'), a);
+      return this.linkable(h('div', 'wc-footer', _('View details')), a);
     }
   }
 
@@ -377,7 +377,7 @@
       try {
         render(el, JSON.parse(el.dataset.cardRender));
       } catch (err) {
-        el.textContent = 'This card cannot be shown.';
+        el.textContent = _('This card cannot be shown.');
       }
     });
   }

@@ -81,7 +81,7 @@
 
   function counter(field, value) {
     if (field.max_chars) return `${chars(value)}/${field.max_chars}`;
-    if (field.max_bytes && field.max_bytes <= 128) return `${bytes(value)}/${field.max_bytes} bytes`;
+    if (field.max_bytes && field.max_bytes <= 128) return _('%(n)s/%(max)s bytes', {n: bytes(value), max: field.max_bytes});
     return '';
   }
 
@@ -99,13 +99,13 @@
     const current = obj[field.name];
     const select = h('select', {class: 'form-select form-select-sm', id});
     if (current === undefined && field.default === undefined) {
-      select.append(h('option', {value: '', text: 'Choose…', selected: true, disabled: true}));
+      select.append(h('option', {value: '', text: _('Choose…'), selected: true, disabled: true}));
     }
     const values = (field.enum || []).slice();
     if (current !== undefined && values.indexOf(current) < 0) values.push(current);
     values.forEach((value) => {
       const shown = current !== undefined ? current : field.default;
-      const label = field.enum.indexOf(value) < 0 ? `${JSON.stringify(value)} (not allowed)` : choiceLabel(field, value);
+      const label = field.enum.indexOf(value) < 0 ? _('%(value)s (not allowed)', {value: JSON.stringify(value)}) : choiceLabel(field, value);
       select.append(h('option', {value: JSON.stringify(value), text: label, selected: value === shown}));
     });
     const shown = current !== undefined ? current : field.default;
@@ -122,10 +122,10 @@
     select.refresh = () => {
       const options = Array.isArray(obj.option_list) ? obj.option_list.filter(isObj) : [];
       const current = obj[field.name];
-      select.replaceChildren(h('option', {value: '', text: 'First option (default)'}));
-      options.forEach((o) => select.append(h('option', {value: o.id || '', text: `${o.text || '(no text)'} · ${o.id || ''}`})));
+      select.replaceChildren(h('option', {value: '', text: _('First option (default)')}));
+      options.forEach((o) => select.append(h('option', {value: o.id || '', text: `${o.text || _('(no text)')} · ${o.id || ''}`})));
       if (current !== undefined && !options.some((o) => o.id === current)) {
-        select.append(h('option', {value: current, text: `${current} (no such option)`}));
+        select.append(h('option', {value: current, text: _('%(id)s (no such option)', {id: current})}));
       }
       select.value = current === undefined ? '' : current;
     };
@@ -167,7 +167,7 @@
       const box = h('input', {class: 'form-check-input', type: 'checkbox', id, checked: obj[field.name] === true});
       box.dataset.path = path;
       box.addEventListener('change', () => { obj[field.name] = box.checked; ctx.onChange({}); });
-      wrap.append(h('div', {class: 'form-check'}, box, h('label', {class: 'form-check-label', for: id, text: field.label})));
+      wrap.append(h('div', {class: 'form-check'}, box, h('label', {class: 'form-check-label', for: id, text: field.label}, keyOf(field))));
       return wrap;
     }
     const count = h('span', {class: 'designer-counter small text-secondary', text: counter(field, obj[field.name])});
@@ -177,11 +177,16 @@
     else if (field.kind === 'int' || field.enum) input = selectInput(field, obj, ctx, id);
     else input = textInput(field, obj, ctx, id, count);
     input.dataset.path = path;
-    const label = h('label', {class: 'form-label small mb-1', for: id, text: field.label},
-      field.required ? h('span', {class: 'text-danger', text: ' *', title: 'Required'}) : null);
+    const label = h('label', {class: 'form-label small mb-1', for: id, text: field.label}, keyOf(field),
+      field.required ? h('span', {class: 'text-danger', text: ' *', title: _('Required')}) : null);
     wrap.append(h('div', {class: 'd-flex justify-content-between align-items-end'}, label, count), input);
     if (field.help) wrap.append(h('div', {class: 'form-text mt-0', text: field.help}));
     return wrap;
+  }
+
+  /* The field's JSON key beside its label (WeCom's docs name fields by both), in every language. */
+  function keyOf(field) {
+    return field.label ? h('code', {class: 'designer-key ms-1 small text-body-secondary fw-normal', text: field.name}) : null;
   }
 
   /* --- objects and lists ------------------------------------------------------------------- */
@@ -213,40 +218,41 @@
     const items = Array.isArray(obj[field.name]) ? obj[field.name] : [];
     const min = field.min_items || 0;
     const max = field.max_items || Infinity;
-    const noun = field.item_label || 'item';
+    const noun = field.item_label || _('item');
+    const nouns = field.items_label || _('items');
     const wrap = h('div', {class: 'designer-list', data: {path}});
     const full = items.length >= max;
     const head = h('div', {class: 'd-flex justify-content-between align-items-center mb-1'},
-      h('span', {class: 'small fw-semibold', text: showLabel ? field.label : ''}),
+      h('span', {class: 'small fw-semibold', text: showLabel ? field.label : ''}, showLabel ? keyOf(field) : null),
       h('span', {class: `badge designer-list-counter ${items.length > max ? 'text-bg-danger' : 'text-bg-light border'}`,
-        text: `${noun}s ${items.length}/${max === Infinity ? '∞' : max}`}));
+        text: `${nouns} ${items.length}/${max === Infinity ? '∞' : max}`}));
     wrap.append(head);
     const change = (focus) => ctx.onChange({structural: true, focus});
     items.forEach((item, i) => {
       const itemPath = `${path}[${i}]`;
       const title = `${noun[0].toUpperCase()}${noun.slice(1)} ${i + 1}`;
       const controls = h('div', {class: 'btn-group btn-group-sm'},
-        iconButton(`Move ${noun} ${i + 1} up`, '↑', i === 0, () => {
+        iconButton(_('Move %(noun)s %(n)s up', {noun, n: i + 1}), '↑', i === 0, () => {
           items.splice(i - 1, 0, items.splice(i, 1)[0]);
           change(`${path}[${i - 1}]`);
         }),
-        iconButton(`Move ${noun} ${i + 1} down`, '↓', i === items.length - 1, () => {
+        iconButton(_('Move %(noun)s %(n)s down', {noun, n: i + 1}), '↓', i === items.length - 1, () => {
           items.splice(i + 1, 0, items.splice(i, 1)[0]);
           change(`${path}[${i + 1}]`);
         }),
-        iconButton(`Remove ${noun} ${i + 1}`, '✕', items.length <= min, () => {
+        iconButton(_('Remove %(noun)s %(n)s', {noun, n: i + 1}), '✕', items.length <= min, () => {
           items.splice(i, 1);
           if (!items.length && !field.required) delete obj[field.name];
           change();
         }));
       const body = isObj(item) ? fieldsOf(field.fields, item, itemPath, ctx)
-        : h('div', {class: 'text-danger small', text: `Not an object: ${JSON.stringify(item)}`});
+        : h('div', {class: 'text-danger small', text: _('Not an object: %(value)s', {value: JSON.stringify(item)})});
       wrap.append(h('div', {class: 'designer-item', data: {path: itemPath}},
         h('div', {class: 'd-flex justify-content-between align-items-center mb-1'},
           h('span', {class: 'small text-secondary', text: title}), controls), body));
     });
     const add = h('button', {type: 'button', class: 'btn btn-sm btn-outline-primary', disabled: full,
-      text: `+ Add ${noun}`, title: full ? `WeCom allows at most ${max} ${noun}s` : undefined});
+      text: _('+ Add %(noun)s', {noun}), title: full ? _('WeCom allows at most %(max)s %(nouns)s', {max, nouns}) : undefined});
     add.addEventListener('click', () => {
       if (!Array.isArray(obj[field.name])) obj[field.name] = [];
       ctx.pending = new Set();
@@ -254,7 +260,7 @@
       change(`${path}[${obj[field.name].length - 1}]`);
     });
     wrap.append(h('div', {class: 'd-flex align-items-center gap-2'}, add,
-      full ? h('span', {class: 'small text-secondary', text: `Limit reached: at most ${max} ${noun}s.`}) : null));
+      full ? h('span', {class: 'small text-secondary', text: _('Limit reached: at most %(max)s %(nouns)s.', {max, nouns})}) : null));
     return wrap;
   }
 
@@ -262,8 +268,8 @@
     const present = card[node.name] !== undefined;
     const section = h('section', {class: 'card shadow-sm mb-3 designer-block', id: `block-${node.name}`, data: {path: node.name}});
     const header = h('div', {class: 'card-header bg-white d-flex align-items-center gap-2'},
-      h('h2', {class: 'h6 mb-0 flex-grow-1', text: node.label},
-        node.required ? h('span', {class: 'badge text-bg-light border ms-2 fw-normal', text: 'required'}) : null));
+      h('h2', {class: 'h6 mb-0 flex-grow-1', text: node.label}, keyOf(node),
+        node.required ? h('span', {class: 'badge text-bg-light border ms-2 fw-normal', text: _('required')}) : null));
     const canToggle = node.kind === 'object' && !(node.required && present);
     if (canToggle) {
       const id = `include-${node.name}`;
@@ -279,7 +285,7 @@
         ctx.onChange({structural: true, focus: id});
       });
       header.append(h('div', {class: 'form-check form-switch mb-0'}, toggle,
-        h('label', {class: 'form-check-label small', for: id, text: 'Include'})));
+        h('label', {class: 'form-check-label small', for: id, text: _('Include')})));
     }
     section.append(header);
     const body = h('div', {class: 'card-body'});
@@ -288,7 +294,7 @@
     else if (node.kind !== 'object') body.append(h('div', {class: 'row g-2'}, scalarField({...node, label: '', help: ''}, card, node.name, ctx)));
     else if (!present) section.classList.add('designer-block-off');
     else if (isObj(card[node.name])) body.append(fieldsOf(node.fields, card[node.name], node.name, ctx));
-    else body.append(h('div', {class: 'text-danger small', text: `Not an object: ${JSON.stringify(card[node.name])}`}));
+    else body.append(h('div', {class: 'text-danger small', text: _('Not an object: %(value)s', {value: JSON.stringify(card[node.name])})}));
     if (body.childElementCount) section.append(body);
     return section;
   }
@@ -321,9 +327,9 @@
     const section = h('section', {class: 'card shadow-sm mb-3 border-warning designer-extras', id: 'block-extras'});
     const rows = found.map((x) => h('li', {class: 'list-group-item d-flex gap-2 align-items-start', data: {path: x.path}},
       h('div', {class: 'flex-grow-1 small'}, h('code', {text: x.path}), h('div', {class: 'text-secondary text-break', text: JSON.stringify(x.value)})),
-      iconButton(`Remove ${x.path}`, '✕', false, () => { removeAt(card, x.path); ctx.onChange({structural: true}); })));
-    section.append(h('div', {class: 'card-header bg-white'}, h('h2', {class: 'h6 mb-0', text: 'Other fields in this card'})),
-      h('div', {class: 'card-body pb-0'}, h('p', {class: 'form-text mt-0', text: 'The form does not edit these fields. They are kept and sent as they are; remove the ones WeCom rejects.'})),
+      iconButton(_('Remove %(path)s', {path: x.path}), '✕', false, () => { removeAt(card, x.path); ctx.onChange({structural: true}); })));
+    section.append(h('div', {class: 'card-header bg-white'}, h('h2', {class: 'h6 mb-0', text: _('Other fields in this card')})),
+      h('div', {class: 'card-body pb-0'}, h('p', {class: 'form-text mt-0', text: _('The form does not edit these fields. They are kept and sent as they are; remove the ones WeCom rejects.')})),
       h('ul', {class: 'list-group list-group-flush'}, rows));
     return section;
   }

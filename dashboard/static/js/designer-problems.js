@@ -62,21 +62,23 @@
     const alert = document.createElement('div');
     if (!errors.length) {
       alert.className = 'alert alert-success py-2 small';
-      alert.textContent = 'No problems: this card can be used in a campaign.';
+      alert.textContent = _('No problems: this card can be used in a campaign.');
       box.replaceChildren(alert);
       return;
     }
     alert.className = 'alert alert-danger py-2 small';
     const head = document.createElement('div');
     head.className = 'fw-semibold';
-    head.textContent = `${errors.length} problem${errors.length > 1 ? 's' : ''} — can't be used in a campaign until fixed (you can still save a draft).`;
+    head.textContent = errors.length > 1
+      ? _("%(n)s problems — can't be used in a campaign until fixed (you can still save a draft).", {n: errors.length})
+      : _("%(n)s problem — can't be used in a campaign until fixed (you can still save a draft).", {n: errors.length});
     const list = document.createElement('ul');
     list.className = 'mb-0 ps-3';
     errors.forEach((error) => {
       const link = document.createElement('a');
       link.href = '#';
       link.className = 'link-danger';
-      link.textContent = error.path || 'card';
+      link.textContent = error.path || _('card');
       link.addEventListener('click', (event) => {
         event.preventDefault();
         goTo(container, error.path);

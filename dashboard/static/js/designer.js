@@ -74,11 +74,11 @@
       if (state.request !== sent) return; // a newer edit is on its way
       els.payload.removeAttribute('aria-busy');
       if (!ok) {
-        setStatus('Preview failed: ' + (json.errors || []).map((e) => e.message).join(' '));
+        setStatus(_('Preview failed: %(errors)s', {errors: (json.errors || []).map((e) => e.message).join(' ')}));
         return;
       }
       showPreview(json);
-    }).catch(() => setStatus('Preview failed: the server did not answer. Your work is still here.'));
+    }).catch(() => setStatus(_('Preview failed: the server did not answer. Your work is still here.')));
   }
 
   function showPreview(json) {
@@ -97,8 +97,8 @@
     clearTimeout(state.autosaveTimer);
     state.autosaveTimer = setTimeout(() => {
       post(data.urls.autosave, {template_card: JSON.stringify(state.card), name: els.name.value})
-        .then(({ok, json}) => setStatus(ok ? `Draft autosaved at ${new Date(json.saved_at).toLocaleTimeString()}.` : 'Autosave failed.'))
-        .catch(() => setStatus('Autosave failed: the server did not answer.'));
+        .then(({ok, json}) => setStatus(ok ? _('Draft autosaved at %(time)s.', {time: new Date(json.saved_at).toLocaleTimeString()}) : _('Autosave failed.')))
+        .catch(() => setStatus(_('Autosave failed: the server did not answer.')));
     }, AUTOSAVE_DELAY);
   }
 
@@ -152,7 +152,7 @@
       state.card = json.template_card;
       els.fields.designerStash = {};
       const notes = $('import-notes');
-      notes.textContent = ['Imported.'].concat(json.notes).join(' ');
+      notes.textContent = [_('Imported.')].concat(json.notes).join(' ');
       notes.hidden = false;
       bootstrap.Modal.getOrCreateInstance($('import-modal')).hide();
       state.errors = json.errors; // shown at once; the payload pane follows from the form's card
@@ -163,7 +163,7 @@
   function copyText(text, button) {
     const done = () => {
       const label = button.dataset.label || (button.dataset.label = button.textContent);
-      button.textContent = 'Copied';
+      button.textContent = _('Copied');
       setTimeout(() => { button.textContent = label; }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
