@@ -15,14 +15,18 @@ import json
 import time
 from types import SimpleNamespace
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..i18n import card_error_text
 from ..models import CardVersion, audit
 from ..wecom.cards import validate
 from ..wecom.replies import update_button_xml, update_template_card_xml
 from . import targets
 
-MODES = {"none": "Reply nothing (the card stays as it is)",
-         "button": "Grey out the button with a caption",
-         "card": "Replace the clicker's card"}
+MODES = {"none": _l("Reply nothing (the card stays as it is)"),
+         "button": _l("Grey out the button with a caption"),
+         "card": _l("Replace the clicker's card")}
 INTERACTIVE = ("button_interaction", "vote_interaction", "multiple_interaction")
 DEFAULT_CAPTION = "已提交"
 MAX_CAPTION = 20  # characters; WeCom shows about 10 on a button
@@ -41,25 +45,26 @@ def check(data: dict, template_card: dict) -> dict:
     """The settings, normalized, for a card; AfterClickError says what is wrong."""
     mode = data.get("mode") or "none"
     if mode not in MODES:
-        raise AfterClickError("mode", f"Choose one of: {', '.join(MODES)}.")
+        raise AfterClickError("mode", _("Choose one of: %(allowed)s.", allowed=", ".join(MODES)))
     if mode == "none":
         return {"mode": "none"}
     if template_card.get("card_type") not in INTERACTIVE:
-        raise AfterClickError("mode", "Only button, vote and multiple-choice cards call back "
-                                      "when clicked; this card can only reply nothing.")
+        raise AfterClickError("mode", _("Only button, vote and multiple-choice cards call back "
+                                        "when clicked; this card can only reply nothing."))
     caption = (data.get("replace_name") or "").strip()
     if len(caption) > MAX_CAPTION:
-        raise AfterClickError("replace_name", f"At most {MAX_CAPTION} characters.")
+        raise AfterClickError("replace_name", _("At most %(n)s characters.", n=MAX_CAPTION))
     if mode == "button" and not caption:
-        raise AfterClickError("replace_name", "Give the caption the button shows, e.g. 已投票.")
+        raise AfterClickError("replace_name", _("Give the caption the button shows, e.g. 已投票."))
     config = {"mode": mode, "replace_name": caption or DEFAULT_CAPTION}
     card = data.get("card") or None
     if card is not None and not isinstance(card, dict):
-        raise AfterClickError("card", "The replacement card must be a JSON object.")
+        raise AfterClickError("card", _("The replacement card must be a JSON object."))
     sample = card or replacement_card(template_card, _sample_choice(template_card), config["replace_name"])
     if mode == "card" and (errors := validate(sample, for_update=True)):
-        where = "" if card else "the card with its options disabled: "
-        raise AfterClickError("card", where + "; ".join(f"{e.path}: {e.message}" for e in errors[:3]))
+        problems = "; ".join(f"{e.path}: {card_error_text(e)}" for e in errors[:3])
+        raise AfterClickError("card", problems if card else _(
+            "the card with its options disabled: %(detail)s", detail=problems))
     if mode == "card" and card:
         config["card"] = card
     return config

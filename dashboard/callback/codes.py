@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import ResponseCode, SendBatch, utcnow
@@ -84,17 +85,18 @@ def _message(valid: int, sends: int, uncovered: int, deadline, now: datetime) ->
     if not sends:
         return None
     if not valid:
-        return ("No unused response code left: every code this campaign received was used or has "
-                "expired (each allows one card update and lasts 24 hours), so the recipients' cards "
-                "can no longer be updated. A new click on the card brings a fresh code.")
+        return _("No unused response code left: every code this campaign received was used or has "
+                 "expired (each allows one card update and lasts 24 hours), so the recipients' cards "
+                 "can no longer be updated. A new click on the card brings a fresh code.")
     if uncovered:
-        return (f"{uncovered} of {sends} sends have no unused response code left: closing the poll "
-                "would not update their recipients' cards.")
+        return _("%(uncovered)s of %(total)s sends have no unused response code left: closing the poll "
+                 "would not update their recipients' cards.", uncovered=uncovered, total=sends)
     if deadline - now < WARN_BEFORE:
         left = int((deadline - now).total_seconds() // 60)
         local = deadline.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
-        return (f"The last response codes expire at {local} (in {left // 60} h {left % 60} min): close "
-                "the poll before then, or the recipients' cards can no longer be updated.")
+        return _("The last response codes expire at %(time)s (in %(hour)s h %(minute)s min): close "
+                 "the poll before then, or the recipients' cards can no longer be updated.",
+                 time=local, hour=left // 60, minute=left % 60)
     return None
 
 

@@ -1,6 +1,8 @@
 """The "after a click" settings of an interactive card; the rules live in after_click.check."""
 import json
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -10,17 +12,17 @@ from .after_click import INTERACTIVE, MAX_CAPTION, MODES, AfterClickError, check
 
 
 class AfterClickForm(FlaskForm):
-    mode = RadioField("What the clicker sees", default="none",
+    mode = RadioField(_l("What the clicker sees"), default="none",
                       choices=[SelectChoice(key, label) for key, label in MODES.items()])
     replace_name = StringField(
-        "Caption", validators=[Optional(), Length(max=MAX_CAPTION)],
-        description="Shown on the greyed-out button. {option} becomes the chosen options, "
-                    "e.g. 已选择：{option}. Empty in card mode: 已提交.")
+        _l("Caption"), validators=[Optional(), Length(max=MAX_CAPTION)],
+        description=_l("Shown on the greyed-out button. {option} becomes the chosen options, "
+                       "e.g. 已选择：{option}. Empty in card mode: 已提交."))
     card = TextAreaField(
-        "Replacement card (JSON, optional)", validators=[Optional(), Length(max=20000)],
-        description="Leave empty to show the same card with its options disabled and the "
-                    "clicker's choices checked.")
-    submit = SubmitField("Save after-click settings")
+        _l("Replacement card (JSON, optional)"), validators=[Optional(), Length(max=20000)],
+        description=_l("Leave empty to show the same card with its options disabled and the "
+                       "clicker's choices checked."))
+    submit = SubmitField(_l("Save after-click settings"))
 
     def __init__(self, *args, template_card: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +46,8 @@ class AfterClickForm(FlaskForm):
             try:
                 card = json.loads(self.card.data)
             except json.JSONDecodeError as exc:
-                self.card.errors.append(f"Line {exc.lineno}, column {exc.colno}: {exc.msg}.")
+                self.card.errors.append(_("Line %(line)s, column %(column)s: %(message)s.",
+                                          line=exc.lineno, column=exc.colno, message=exc.msg))
                 return False
         data = {"mode": self.mode.data, "replace_name": self.replace_name.data, "card": card}
         try:
@@ -64,4 +67,4 @@ def after_click_form(version) -> "AfterClickForm | None":
 
 
 class ClosePollForm(FlaskForm):
-    submit = SubmitField("Close the poll")
+    submit = SubmitField(_l("Close the poll"))

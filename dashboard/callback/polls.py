@@ -10,8 +10,11 @@ import copy
 import logging
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from .. import tasks, wecom_app
 from ..extensions import db
+from ..i18n import card_error_text
 from ..models import AuditLog, Campaign, CardEvent, OptionTally, User, audit, utcnow
 from ..wecom.cards import validate
 from ..wecom.errors import ApiError, RetryableError
@@ -96,18 +99,18 @@ def _fit(text: str, size: int) -> str:
 def close_poll(campaign: Campaign, actor) -> ClosePollResult:
     """Update every recipient's card to the closed card, one code per sent task; commits."""
     if campaign.card_version.template_card.get("card_type") not in INTERACTIVE:
-        raise PollError("Only button, vote and multiple-choice cards can be closed.")
+        raise PollError(_("Only button, vote and multiple-choice cards can be closed."))
     codes.backfill(campaign)
     db.session.commit()
     status = codes.expiring_codes(campaign)
     if not status.sends:
-        raise PollError("Nothing was sent yet, so there is no card to close.")
+        raise PollError(_("Nothing was sent yet, so there is no card to close."))
     if not status.valid:
         raise NoResponseCode(status.message)
     card = closed_card(campaign)
     if errors := validate(card, for_update=True):
-        problems = "; ".join(f"{e.path}: {e.message}" for e in errors)
-        raise PollError(f"The closed card is not valid: {problems}")
+        problems = "; ".join(f"{e.path}: {card_error_text(e)}" for e in errors)
+        raise PollError(_("The closed card is not valid: %(detail)s", detail=problems))
     result = ClosePollResult(card=card)
     for batch in codes.sent_batches(campaign):
         _close_batch(batch, card, result)
@@ -158,10 +161,10 @@ def last_closing(campaign: Campaign) -> AuditLog | None:
 def queue_close_poll(campaign: Campaign, actor) -> None:
     """Check that the poll can be closed (PollError says why not), then let the worker close it."""
     if campaign.card_version.template_card.get("card_type") not in INTERACTIVE:
-        raise PollError("Only button, vote and multiple-choice cards can be closed.")
+        raise PollError(_("Only button, vote and multiple-choice cards can be closed."))
     status = codes.expiring_codes(campaign)
     if not status.valid:
-        raise NoResponseCode(status.message or "No unused response code left: nothing was sent yet.")
+        raise NoResponseCode(status.message or _("No unused response code left: nothing was sent yet."))
     name = getattr(actor, "username", None) or str(actor)
     tasks.enqueue(CLOSE_POLL, campaign.id, name)
     log.info("closing the poll of campaign %s queued by %s", campaign.id, name)

@@ -24,6 +24,7 @@ from ..wecom.client import SendResult
 from ..wecom.errors import ApiError, RetryableError
 from . import leases, limits, plan
 from .families import answered_among
+from .limits import N_
 from .plan import set_ledger
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,28 @@ log = logging.getLogger(__name__)
 WINDOW_MARGIN = timedelta(seconds=60)  # repeat a body only this well inside the dedupe interval
 RESPONSE_CODE_LIFE = timedelta(hours=24)  # PROTOCOL 2.3: design for 24 h
 ALL_INVALID = 81013  # every recipient invalid: an outcome of the batch, not a campaign failure
-UNKNOWN = ("The request reached WeCom or may have, but no answer came, and it could not be "
-           "repeated safely ({why}). Check with the recipients, or use “Resend to failed”.")
+
+
+# Ledger details, batch wait reasons and campaign status reasons, stored in English.
+UNKNOWN = N_("The request reached WeCom or may have, but no answer came, and it could not be "
+             "repeated safely (%(why)s). Check with the recipients, or use “Resend to failed”.")
+WHY_ATTEMPTS = N_("%(n)s attempts made")
+WHY_STOPPED = N_("the worker stopped during the call and the duplicate check is off")
+WHY_LATE = N_("the duplicate-check interval since the first attempt has passed")
+WHY_NO_CHECK = N_("the duplicate check is off")
+GAVE_UP = N_("%(explanation)s Gave up after %(n)s attempts.")
+RETRY = N_("retry %(attempt)s of %(total)s: %(explanation)s")
+ANSWERED = N_("Not sent: answered before the reminder went out.")
+INVALID = N_("WeCom: unknown userid, or outside the app's range.")
+UNLICENSED = N_("WeCom: the member has no interface licence.")
+STOPPED = N_("Not sent: the campaign stopped at WeCom error %(errcode)s.")
+CANCELLED = N_("Not sent: the campaign was cancelled.")
+CANCELLED_BY = N_("Not sent: the campaign was cancelled by %(name)s.")
+CANCELLED_REASON = N_("Cancelled by %(name)s.")
+SOME_FAILED = N_("%(failed)s of %(total)s recipients failed: see the batches below, and “Resend to "
+                 "failed” for those another try may fix.")
+STORED = (UNKNOWN, WHY_ATTEMPTS, WHY_STOPPED, WHY_LATE, WHY_NO_CHECK, GAVE_UP, RETRY, ANSWERED,
+          INVALID, UNLICENSED, STOPPED, CANCELLED, CANCELLED_BY, CANCELLED_REASON, SOME_FAILED)
 
 
 # --- the worker loop -------------------------------------------------------------------------
@@ -110,7 +131,7 @@ def prepare(campaign: Campaign, batch: SendBatch) -> bool:
     if not _leave_out_who_answered(campaign, batch):
         log.info("campaign %s batch %s: everyone in it answered meanwhile", campaign.id, batch.number)
     elif (why := _unsafe_to_repeat(campaign, batch, now)) is not None:
-        _finish(batch, "unknown", "failed", UNKNOWN.format(why=why))
+        _finish(batch, "unknown", "failed", UNKNOWN % {"why": why})
     elif batch.status == "pending" and (wait_for := _member_wait(batch, now)):
         batch.not_before, batch.wait_reason = wait_for.until, wait_for.reason
         log.info("campaign %s batch %s waits until %s: %s", campaign.id, batch.number,
@@ -162,7 +183,7 @@ def _leave_out_who_answered(campaign: Campaign, batch: SendBatch) -> bool:
     if not answered:
         return True
     set_ledger(campaign.id, Delivery.batch_id == batch.id, Delivery.userid.in_(answered),
-               state="cancelled", detail="Not sent: answered before the reminder went out.")
+               state="cancelled", detail=ANSWERED)
     left = [userid for userid in pending if userid not in answered]
     if not left:
         batch.status, batch.finished_at = "cancelled", utcnow()
@@ -175,13 +196,13 @@ def _unsafe_to_repeat(campaign: Campaign, batch: SendBatch, now: datetime) -> st
     """Why this batch, already attempted, may not be sent again; None when it may (or is new)."""
     options = campaign.options or {}
     if batch.attempts >= _max_attempts():
-        return f"{batch.attempts} attempts made"
+        return WHY_ATTEMPTS % {"n": batch.attempts}
     if batch.status == "sending" and not options.get("enable_duplicate_check", True):
-        return "the worker stopped during the call and the duplicate check is off"
+        return WHY_STOPPED
     interval = timedelta(seconds=options.get("duplicate_check_interval", 1800))
     if batch.attempts and options.get("enable_duplicate_check", True) and (
             now > batch.sent_at + interval - WINDOW_MARGIN):
-        return "the duplicate-check interval since the first attempt has passed"
+        return WHY_LATE
     return None
 
 
@@ -195,13 +216,14 @@ def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> N
     batch.errcode, batch.errmsg = exc.errcode, exc.errmsg
     attempts = _max_attempts()
     if exc.request_sent and not (campaign.options or {}).get("enable_duplicate_check", True):
-        _finish(batch, "unknown", "failed", UNKNOWN.format(why="the duplicate check is off"))
+        _finish(batch, "unknown", "failed", UNKNOWN % {"why": WHY_NO_CHECK})
     elif batch.attempts >= attempts:
-        _finish(batch, "failed", "failed", f"{exc.explanation} Gave up after {attempts} attempts.")
+        _finish(batch, "failed", "failed", GAVE_UP % {"explanation": exc.explanation, "n": attempts})
     else:
         delay = retry_delay(batch.attempts, exc.retry_after)
         batch.status, batch.not_before = "pending", utcnow() + timedelta(seconds=delay)
-        batch.wait_reason = f"retry {batch.attempts + 1} of {attempts}: {exc.explanation.rstrip('.')}"
+        batch.wait_reason = RETRY % {"attempt": batch.attempts + 1, "total": attempts,
+                                     "explanation": exc.explanation.rstrip(".")}
     log.warning("campaign %s batch %s attempt %s: %s", campaign.id, batch.number,
                 batch.attempts, exc)
 
@@ -237,8 +259,8 @@ def record(batch: SendBatch, result: SendResult) -> None:
     rows = Delivery.batch_id == batch.id
     set_ledger(batch.campaign_id, rows, state="accepted", detail=None, sent_at=batch.finished_at)
     for state, userids, detail in (
-            ("invalid", result.invalid_users, "WeCom: unknown userid, or outside the app's range."),
-            ("unlicensed", result.unlicensed_users, "WeCom: the member has no interface licence.")):
+            ("invalid", result.invalid_users, INVALID),
+            ("unlicensed", result.unlicensed_users, UNLICENSED)):
         if userids:  # WeCom lower-cases the ids it lists
             lowered = db.func.lower(Delivery.userid).in_([u.lower() for u in userids])
             set_ledger(batch.campaign_id, db.and_(rows, lowered), state=state, detail=detail)
@@ -259,7 +281,7 @@ def fail_campaign(campaign: Campaign, batch: SendBatch, exc: ApiError) -> None:
     """A permanent error: retrying will not help, so the campaign stops and says why."""
     batch.errcode, batch.errmsg, batch.response = exc.errcode, exc.errmsg, exc.response or None
     _finish(batch, "failed", "failed", exc.explanation)
-    cancel_batches(campaign, f"Not sent: the campaign stopped at WeCom error {exc.errcode}.")
+    cancel_batches(campaign, STOPPED % {"errcode": exc.errcode})
     campaign.status, campaign.finished_at = "failed", utcnow()
     campaign.status_reason = describe(exc, batch)
     log.error("campaign %s failed: %s", campaign.id, campaign.status_reason)
@@ -279,7 +301,7 @@ def settle(campaign: Campaign) -> datetime | None:
     next batch's time if some wait, or the campaign's final status (set once)."""
     db.session.refresh(campaign)
     if campaign.status == "cancelled":  # a batch that was in flight may have asked for a retry
-        cancel_batches(campaign, "Not sent: the campaign was cancelled.")
+        cancel_batches(campaign, CANCELLED)
         db.session.commit()
     if campaign.status != "sending" or leases.in_flight(campaign.id, utcnow()):
         return None
@@ -291,8 +313,8 @@ def settle(campaign: Campaign) -> datetime | None:
                                      .filter_by(campaign_id=campaign.id).group_by(Delivery.state)).all())
     failed, total = states.get("failed", 0), sum(states.values())
     status = "sent" if not failed else "partially_sent" if failed < total else "failed"
-    reason = (f"{failed:,} of {total:,} recipients failed: see the batches below, and “Resend to "
-              "failed” for those another try may fix.") if failed else campaign.status_reason
+    reason = SOME_FAILED % {"failed": f"{failed:,}", "total": f"{total:,}"} if failed \
+        else campaign.status_reason
     if leases.update(campaign.id, Campaign.status == "sending", status=status,
                      finished_at=utcnow(), status_reason=reason):
         log.info("campaign %s finished: %s", campaign.id, status)

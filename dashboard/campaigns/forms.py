@@ -2,6 +2,8 @@ from datetime import timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField,
@@ -29,7 +31,7 @@ def _flag_all(field, problems: list[str]) -> None:
     """Every problem at the field (the last one raised), at most SHOWN_ERRORS of them."""
     shown = problems[:SHOWN_ERRORS]
     if len(problems) > SHOWN_ERRORS:
-        shown.append(f"… and {len(problems) - SHOWN_ERRORS} more.")
+        shown.append(_("… and %(n)s more.", n=len(problems) - SHOWN_ERRORS))
     field.errors.extend(shown[:-1])
     raise ValidationError(shown[-1])
 
@@ -45,24 +47,24 @@ def _audience_spec(audience_id) -> dict:
 
 
 class CampaignForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)],
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)],
                           render_kw={"rows": 3})
-    card_version = SelectField("Card", coerce=int)
-    enable_duplicate_check = BooleanField("Duplicate check (recommended)", default=True)
+    card_version = SelectField(_l("Card"), coerce=int)
+    enable_duplicate_check = BooleanField(_l("Duplicate check (recommended)"), default=True)
     duplicate_check_interval = IntegerField(
-        "Duplicate-check interval, seconds", default=1800,
-        validators=[DataRequired(), NumberRange(1, 14400, "Between 1 and 14400 seconds (4 hours).")])
-    enable_id_trans = BooleanField("ID translation (third-party apps only)")
-    privacy = RadioField("Answers in reports", default="named", choices=[
-        SelectChoice("named", "Named: managers see who answered what"),
-        SelectChoice("aggregate", "Aggregates only: counts, never names")])
-    when = RadioField("When", default="now", choices=[
-        SelectChoice("now", "As soon as I confirm on the check page"),
-        SelectChoice("later", "At a time I choose")])
-    send_at = DateTimeLocalField("Date and time", validators=[Optional()])
-    timezone = SelectField("Time zone")
-    submit = SubmitField("Save and choose recipients")
+        _l("Duplicate-check interval, seconds"), default=1800,
+        validators=[DataRequired(), NumberRange(1, 14400, _l("Between 1 and 14400 seconds (4 hours)."))])
+    enable_id_trans = BooleanField(_l("ID translation (third-party apps only)"))
+    privacy = RadioField(_l("Answers in reports"), default="named", choices=[
+        SelectChoice("named", _l("Named: managers see who answered what")),
+        SelectChoice("aggregate", _l("Aggregates only: counts, never names"))])
+    when = RadioField(_l("When"), default="now", choices=[
+        SelectChoice("now", _l("As soon as I confirm on the check page")),
+        SelectChoice("later", _l("At a time I choose"))])
+    send_at = DateTimeLocalField(_l("Date and time"), validators=[Optional()])
+    timezone = SelectField(_l("Time zone"))
+    submit = SubmitField(_l("Save and choose recipients"))
 
     def __init__(self, *args, current: CardVersion | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,15 +91,15 @@ class CampaignForm(FlaskForm):
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():
-            raise ValidationError("Not a time zone this server knows.")
+            raise ValidationError(_("Not a time zone this server knows."))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
         if self.when.data == "later" and not self.send_at.data:
-            self.send_at.errors.append("Choose the date and time to send.")
+            self.send_at.errors.append(_("Choose the date and time to send."))
         elif self.when.data == "later" and self.send_at_utc() <= utcnow():
-            self.send_at.errors.append("That time has passed; choose a time in the future.")
+            self.send_at.errors.append(_("That time has passed; choose a time in the future."))
         return not self.send_at.errors
 
     def send_at_utc(self):
@@ -118,20 +120,21 @@ class CampaignForm(FlaskForm):
 
 
 class RecipientsForm(FlaskForm):
-    everyone = BooleanField("Everyone in the app's visible range (@all)")
-    confirm_everyone = BooleanField("Yes, send this campaign to everyone")
-    departments = SelectMultipleField("Departments", coerce=int, **CHECKBOXES)
-    tags = SelectMultipleField("Tags", coerce=int, **CHECKBOXES)
-    users = SelectMultipleField("People")
-    pasted = TextAreaField("Paste user ids", render_kw={"rows": 4, "placeholder": "lisi\nwangwu, zhaoliu | zhangsan"})
-    upload = FileField("Or upload a CSV", validators=[FileSize(4 * 1024 * 1024)])
-    audience = SelectField("Add a saved audience", default="")
-    exclude_departments = SelectMultipleField("Exclude departments", coerce=int)
-    exclude_tags = SelectMultipleField("Exclude tags", coerce=int)
-    exclude_users = TextAreaField("Exclude user ids", render_kw={"rows": 2})
-    save_as = StringField("Also save this selection as an audience named",
+    everyone = BooleanField(_l("Everyone in the app's visible range (@all)"))
+    confirm_everyone = BooleanField(_l("Yes, send this campaign to everyone"))
+    departments = SelectMultipleField(_l("Departments"), coerce=int, **CHECKBOXES)
+    tags = SelectMultipleField(_l("Tags"), coerce=int, **CHECKBOXES)
+    users = SelectMultipleField(_l("People"))
+    pasted = TextAreaField(_l("Paste user ids"),
+                           render_kw={"rows": 4, "placeholder": "lisi\nwangwu, zhaoliu | zhangsan"})
+    upload = FileField(_l("Or upload a CSV"), validators=[FileSize(4 * 1024 * 1024)])
+    audience = SelectField(_l("Add a saved audience"), default="")
+    exclude_departments = SelectMultipleField(_l("Exclude departments"), coerce=int)
+    exclude_tags = SelectMultipleField(_l("Exclude tags"), coerce=int)
+    exclude_users = TextAreaField(_l("Exclude user ids"), render_kw={"rows": 2})
+    save_as = StringField(_l("Also save this selection as an audience named"),
                           validators=[Optional(), Length(max=120)])
-    submit = SubmitField("Save and check")
+    submit = SubmitField(_l("Save and check"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,12 +180,12 @@ class RecipientsForm(FlaskForm):
         if not super().validate(extra_validators):
             return False
         if self.everyone.data and not self.confirm_everyone.data:
-            self.confirm_everyone.errors.append("Confirm that everyone should get this campaign.")
+            self.confirm_everyone.errors.append(_("Confirm that everyone should get this campaign."))
             return False
         if not (self.everyone.data or self.departments.data or self.tags.data or self.users.data
                 or parse_pasted(self.pasted.data).userids or self.uploaded.userids
                 or self.audience.data):
-            self.users.errors.append("Choose at least one recipient.")
+            self.users.errors.append(_("Choose at least one recipient."))
             return False
         return True
 
@@ -198,9 +201,9 @@ class RecipientsForm(FlaskForm):
 
 
 class TestSendForm(FlaskForm):
-    userids = StringField("WeCom user ids", description="Comma-separated; at most 50 people.")
-    audience = SelectField("Or a test group (saved audience)", default="")
-    submit = SubmitField("Send a test")
+    userids = StringField(_l("WeCom user ids"), description=_l("Comma-separated; at most 50 people."))
+    audience = SelectField(_l("Or a test group (saved audience)"), default="")
+    submit = SubmitField(_l("Send a test"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -210,7 +213,7 @@ class TestSendForm(FlaskForm):
         if problems := parse_pasted(field.data).errors:
             _flag_all(field, problems)
         if not (parse_pasted(field.data).userids or self.audience.data):
-            raise ValidationError("Give at least one user id, or choose a test group.")
+            raise ValidationError(_("Give at least one user id, or choose a test group."))
 
     def recipients(self) -> dict:
         return merge({"users": parse_pasted(self.userids.data).userids},

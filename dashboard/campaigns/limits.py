@@ -14,7 +14,19 @@ from datetime import datetime, timedelta
 from ..extensions import db
 from ..models import Delivery
 
-WINDOWS = ((timedelta(minutes=1), 30, "30 a minute"), (timedelta(hours=1), 1000, "1,000 an hour"))
+
+def N_(text: str) -> str:
+    """Marks a text stored in rows for `pybabel extract`, and returns it as is: the worker writes
+    such texts in English; pages show them in their language (queries.stored_text)."""
+    return text
+
+
+# The limits, and their words in a batch's wait reason (stored in English, like the reason).
+WINDOWS = ((timedelta(minutes=1), 30, N_("30 a minute")),
+           (timedelta(hours=1), 1000, N_("1,000 an hour")))
+WAIT_ONE = N_("per-member limit (1 recipient is at WeCom's %(limit)s)")
+WAIT_MANY = N_("per-member limit (%(n)s recipients are at WeCom's %(limit)s)")
+STORED = (WAIT_ONE, WAIT_MANY, *(words for _window, _limit, words in WINDOWS))
 NOT_DELIVERED = ("invalid", "unlicensed", "cancelled")
 CHUNK = 500  # ids per IN (...) query
 
@@ -60,8 +72,9 @@ class Wait:
 
     @property
     def reason(self) -> str:
-        who = "1 recipient is" if self.members == 1 else f"{self.members} recipients are"
-        return f"per-member limit ({who} at WeCom's {self.limit})"
+        if self.members == 1:
+            return WAIT_ONE % {"limit": self.limit}
+        return WAIT_MANY % {"n": self.members, "limit": self.limit}
 
 
 def wait_for(userids, now: datetime, *, exclude_batch: int | None = None) -> Wait | None:

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..cards import service as card_service
 from ..extensions import db
+from ..i18n import card_error_text
 from ..models import AuditLog, Campaign, Card, CardVersion, Delivery, SendBatch, utcnow
-from . import directory, limits, plan
+from . import delivery, directory, limits, plan
 from .recipients import expand, normalize, unknown_users
 
 FINISHED = ("sent", "partially_sent", "failed", "cancelled")
@@ -19,7 +23,24 @@ FINISHED_BATCH = ("done", "failed", "unknown", "cancelled")
 RETRYABLE_ERRCODES = (-1, 45009, 45033)  # busy, rate limited, and network failures (-1)
 RECALL_WINDOW = timedelta(hours=24)
 WECOM_DAY = ZoneInfo("Asia/Shanghai")  # the daily quota counts natural days in China time
-LABELS = {"partially_sent": "partially sent"}
+# Campaign statuses, batch statuses and ledger states as people read them (the stored values stay).
+LABELS = {
+    "draft": _l("draft"), "scheduled": _l("scheduled"), "sending": _l("sending"),
+    "paused": _l("paused"), "sent": _l("sent"), "partially_sent": _l("partially sent"),
+    "failed": _l("failed"), "cancelled": _l("cancelled"), "pending": _l("pending"),
+    "done": _l("done"), "unknown": _l("unknown"), "accepted": _l("accepted"),
+    "invalid": _l("invalid"), "unlicensed": _l("unlicensed"),
+}
+# The audit actions of a campaign's history, as people read them.
+HISTORY = {
+    "campaign_created": _l("created"), "campaign_edited": _l("edited"), "campaign_sent": _l("sent"),
+    "campaign_test_sent": _l("test sent"), "campaign_started": _l("started"),
+    "campaign_paused": _l("paused"), "campaign_resumed": _l("resumed"),
+    "campaign_cancelled": _l("cancelled"), "campaign_recalled": _l("recalled"),
+    "campaign_resent": _l("resent"), "campaign_reminded": _l("reminded"),
+    "campaign_purged": _l("purged"), "campaign.poll_closed": _l("campaign.poll closed"),
+    "campaign.poll_close_failed": _l("campaign.poll close failed"),
+}
 STALE_DIRECTORY = timedelta(hours=24)
 
 
@@ -69,18 +90,19 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
     everyone = spec["all"] and not any(spec["exclude"].values())
     userids = expand(spec, cache)
     calls = plan.chunks(userids, everyone)
-    notices = [Notice("danger", f"Card: {p.path or 'card'}: {p.message}")
+    notices = [Notice("danger", _("Card: %(path)s: %(message)s", path=p.path or "card",
+                                  message=card_error_text(p)))
                for p in card_service.card_problems(campaign.card_version)]
     if campaign.status != "draft":
-        notices.append(Notice("danger", f"This campaign is {label(campaign.status)}; "
-                                        "only drafts can be sent."))
+        notices.append(Notice("danger", _("This campaign is %(label)s; only drafts can be sent.",
+                                          label=label(campaign.status))))
     notices += _recipient_notices(spec, cache, userids, everyone, len(calls))
     notices += _time_notices(campaign, now)
     if userids:
         notices += _load_notices(userids, now)
     if not (campaign.options or {}).get("enable_duplicate_check", True):
-        notices.append(Notice("info", "Duplicate check is off: a batch whose outcome is unknown "
-                                      "(no answer from WeCom) will not be retried automatically."))
+        notices.append(Notice("info", _("Duplicate check is off: a batch whose outcome is unknown "
+                                        "(no answer from WeCom) will not be retried automatically.")))
     body = plan.body(campaign, 1, calls[0][0]) if calls and card_service.usable_in_campaign(
         campaign.card_version) else None
     return Check(userids, everyone, len(calls), body, notices)
@@ -91,22 +113,27 @@ def _recipient_notices(spec, cache, userids, everyone, calls) -> list[Notice]:
     refreshed = directory.refreshed_at()
     groups = spec["all"] or spec["departments"] or spec["tags"]
     if groups and refreshed is None:
-        notices.append(Notice("danger", "Departments, tags and @all are expanded through the "
-                                        "directory, which has never been read. Refresh it first."))
+        notices.append(Notice("danger", _("Departments, tags and @all are expanded through the "
+                                          "directory, which has never been read. Refresh it first.")))
     elif groups and utcnow() - refreshed > STALE_DIRECTORY:
-        notices.append(Notice("info", "The directory was last read over a day ago; refresh it "
-                                      "if people joined or left since."))
+        notices.append(Notice("info", _("The directory was last read over a day ago; refresh it "
+                                        "if people joined or left since.")))
     if not userids:
-        notices.append(Notice("danger", "Nobody would receive this campaign: choose recipients."))
-    if spec["all"]:
-        how = ("in one @all call" if everyone else
-               f"by user id in {calls} calls, because exclusions cannot be applied to @all")
-        notices.append(Notice("warning", f"Everyone in the app's visible range (@all): "
-                                         f"{len(userids):,} people per the directory, sent {how}."))
+        notices.append(Notice("danger", _("Nobody would receive this campaign: choose recipients.")))
+    if spec["all"] and everyone:
+        notices.append(Notice("warning", _("Everyone in the app's visible range (@all): %(n)s people "
+                                           "per the directory, sent in one @all call.",
+                                           n=f"{len(userids):,}")))
+    elif spec["all"]:
+        notices.append(Notice("warning", _("Everyone in the app's visible range (@all): %(n)s people "
+                                           "per the directory, sent by user id in %(count)s calls, "
+                                           "because exclusions cannot be applied to @all.",
+                                           n=f"{len(userids):,}", count=calls)))
     if unknown := unknown_users(spec, cache):
         shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
-        notices.append(Notice("warning", f"{len(unknown)} user id(s) are not in the directory: "
-                                         f"{shown}. WeCom will report them invalid if they don't exist."))
+        notices.append(Notice("warning", _("%(n)s user id(s) are not in the directory: %(list)s. "
+                                           "WeCom will report them invalid if they don't exist.",
+                                           n=len(unknown), list=shown)))
     return notices
 
 
@@ -115,11 +142,13 @@ def _time_notices(campaign: Campaign, now: datetime) -> list[Notice]:
         return []
     local = campaign.send_at.astimezone(ZoneInfo(campaign.timezone))
     if campaign.send_at <= now:
-        return [Notice("danger", f"The scheduled time {local:%Y-%m-%d %H:%M} ({campaign.timezone})"
-                                 " has passed. Edit the campaign: choose a new time or “now”.")]
+        return [Notice("danger", _("The scheduled time %(time)s (%(zone)s) has passed. Edit the "
+                                   "campaign: choose a new time or “now”.",
+                                   time=f"{local:%Y-%m-%d %H:%M}", zone=campaign.timezone))]
     if local.minute in (0, 30):
-        return [Notice("warning", f"Scheduled at {local:%H:%M}: many apps send at :00 and :30, and "
-                                  "WeCom delivery is congested then. A few minutes later is better.")]
+        return [Notice("warning", _("Scheduled at %(time)s: many apps send at :00 and :30, and WeCom "
+                                    "delivery is congested then. A few minutes later is better.",
+                                    time=f"{local:%H:%M}"))]
     return []
 
 
@@ -130,13 +159,14 @@ def _load_notices(userids: list[str], now: datetime) -> list[Notice]:
     at_limit = sum(limits.free_at(times, now) is not None for times in recent.values())
     notices = []
     if minute or busy:
-        notices.append(Notice("warning", f"The same people were messaged often: {minute} recipient(s) "
-                              f"got a message from this app in the last minute, {busy} got 10 or more "
-                              "in the last hour. WeCom silently drops messages past 30 a minute or "
-                              "1,000 an hour per member; batches that would pass those limits wait."))
+        notices.append(Notice("warning", _(
+            "The same people were messaged often: %(minute)s recipient(s) got a message from this "
+            "app in the last minute, %(busy)s got 10 or more in the last hour. WeCom silently drops "
+            "messages past 30 a minute or 1,000 an hour per member; batches that would pass those "
+            "limits wait.", minute=minute, busy=busy)))
     if at_limit:
-        notices.append(Notice("warning", f"{at_limit} recipient(s) are at that limit now, so their "
-                                         "batch will wait before it is sent."))
+        notices.append(Notice("warning", _("%(n)s recipient(s) are at that limit now, so their batch "
+                                           "will wait before it is sent.", n=at_limit)))
     return notices + _quota_notices(len(userids), now)
 
 
@@ -148,19 +178,47 @@ def _quota_notices(count: int, now: datetime) -> list[Notice]:
     midnight = now.astimezone(WECOM_DAY).replace(hour=0, minute=0, second=0, microsecond=0)
     used = db.session.scalar(db.select(db.func.count()).select_from(Delivery).where(
         Delivery.sent_at >= midnight, Delivery.state.not_in(limits.NOT_DELIVERED)))
-    text = (f"Daily quota: {used:,} of {quota:,} person-messages used today ({seats:,} seats x "
-            f"200); this campaign adds {count:,}.")
+    figures = {"used": f"{used:,}", "quota": f"{quota:,}", "limit": f"{int(seats):,}",
+               "count": f"{count:,}"}
     level = "warning" if used + count > quota * 0.8 else "info"
     if used + count > quota:
-        text += " That is over WeCom's daily limit for the app: part of it would not be delivered."
-    return [Notice(level, text)]
+        return [Notice(level, _("Daily quota: %(used)s of %(quota)s person-messages used today "
+                                "(%(limit)s seats x 200); this campaign adds %(count)s. That is over "
+                                "WeCom's daily limit for the app: part of it would not be delivered.",
+                                **figures))]
+    return [Notice(level, _("Daily quota: %(used)s of %(quota)s person-messages used today "
+                            "(%(limit)s seats x 200); this campaign adds %(count)s.", **figures))]
 
 
 # --- progress --------------------------------------------------------------------------------
 
 
 def label(status: str) -> str:
-    return LABELS.get(status, status)
+    """A campaign status, batch status or ledger state in words, in the current language."""
+    return str(LABELS[status]) if status in LABELS else status
+
+
+def history_label(action: str) -> str:
+    """An audit action of the campaign's history in words, in the current language."""
+    return str(HISTORY[action]) if action in HISTORY else action.replace("campaign_", "").replace("_", " ")
+
+
+def _stored_pattern(template: str) -> re.Pattern:
+    parts = re.split(r"%\((\w+)\)s", template)
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
+                              for i, part in enumerate(parts)), re.S)
+
+
+STORED = [(text, _stored_pattern(text)) for text in (*delivery.STORED, *limits.STORED)]
+
+
+def stored_text(text: str | None) -> str:
+    """A text the worker stored in English (ledger detail, wait reason, status reason) in the
+    current language; a text of no known form (WeCom's own explanations) as it is."""
+    for template, pattern in STORED if text else ():
+        if match := pattern.fullmatch(text):
+            return _(template, **{k: stored_text(v) for k, v in match.groupdict().items()})
+    return text or ""
 
 
 def local_time(value: datetime, timezone: str, now: datetime | None = None) -> str:
@@ -192,22 +250,24 @@ def progress(campaign: Campaign) -> dict:
 def _state_line(campaign: Campaign, batches: dict, total: int, done: int) -> str:
     tz = campaign.timezone
     if campaign.status == "draft":
-        return "Draft: not sent yet."
+        return _("Draft: not sent yet.")
     if campaign.status == "scheduled":
-        return f"Scheduled for {local_time(campaign.send_at, tz)} ({tz})."
+        return _("Scheduled for %(time)s (%(zone)s).", time=local_time(campaign.send_at, tz), zone=tz)
     if campaign.status == "paused":
-        return f"Paused after {done} of {total} batches. Resume to go on."
+        return _("Paused after %(done)s of %(total)s batches. Resume to go on.", done=done, total=total)
     if campaign.status != "sending":
-        return campaign.status_reason or f"{label(campaign.status).capitalize()}: {done} of {total} batches."
+        return stored_text(campaign.status_reason) or _(
+            "%(label)s: %(done)s of %(total)s batches.", label=label(campaign.status).capitalize(),
+            done=done, total=total)
     upcoming = db.session.execute(
         db.select(SendBatch.not_before, SendBatch.wait_reason)
         .filter_by(campaign_id=campaign.id, status="pending")
         .order_by(SendBatch.not_before.is_not(None), SendBatch.not_before).limit(1)).first()
     if batches.get("sending") or not upcoming or not upcoming.not_before or (
             upcoming.not_before <= utcnow()):
-        return f"Sending: {done} of {total} batches done."
-    return (f"Waiting: {upcoming.wait_reason}, resumes "
-            f"{local_time(upcoming.not_before, tz)} ({tz}).")
+        return _("Sending: %(done)s of %(total)s batches done.", done=done, total=total)
+    return _("Waiting: %(reason)s, resumes %(time)s (%(zone)s).", reason=stored_text(upcoming.wait_reason),
+             time=local_time(upcoming.not_before, tz), zone=tz)
 
 
 # --- recall and resend -----------------------------------------------------------------------
@@ -218,19 +278,21 @@ def recall_state(campaign: Campaign, now: datetime | None = None) -> tuple[bool,
     now = now or utcnow()
     sent = [b for b in campaign.batches if b.msgid]
     if not sent:
-        return False, "Nothing to recall: WeCom accepted no batch of this campaign."
+        return False, _("Nothing to recall: WeCom accepted no batch of this campaign.")
     if campaign.status not in FINISHED:
-        return False, "Recall is possible once sending has stopped: pause or cancel first."
+        return False, _("Recall is possible once sending has stopped: pause or cancel first.")
     open_ = [b for b in sent if not b.recalled_at]
     if not open_:
-        return False, "Already recalled."
+        return False, _("Already recalled.")
     newest = max(b.sent_at for b in open_)
     deadline = newest + RECALL_WINDOW
     if now >= deadline:
-        return False, (f"WeCom only recalls messages within 24 hours of sending; the last batch "
-                       f"went out {local_time(newest, campaign.timezone, now)} ({campaign.timezone}).")
-    return True, (f"Removes the card from recipients' WeCom clients (not the WeChat plug-in). "
-                  f"Possible until {local_time(deadline, campaign.timezone, now)} ({campaign.timezone}).")
+        return False, _("WeCom only recalls messages within 24 hours of sending; the last batch "
+                        "went out %(time)s (%(zone)s).", time=local_time(newest, campaign.timezone, now),
+                        zone=campaign.timezone)
+    return True, _("Removes the card from recipients' WeCom clients (not the WeChat plug-in). "
+                   "Possible until %(time)s (%(zone)s).", time=local_time(deadline, campaign.timezone, now),
+                   zone=campaign.timezone)
 
 
 def retryable_failures(campaign: Campaign) -> list[str]:

@@ -14,6 +14,9 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 #: WeCom userids: 1-64 bytes of letters, digits, _ - @ . starting with a letter or digit.
 USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 SEPARATORS = re.compile(r"[\n\r,|，]+")
@@ -73,15 +76,21 @@ def describe(spec: dict) -> str:
     spec = normalize(spec)
 
     def counted(part: dict) -> str:
-        words = [f"{len(part[k]):,} {name if len(part[k]) == 1 else plural}"
-                 for k, name, plural in (("departments", "department", "departments"),
-                                         ("tags", "tag", "tags"), ("users", "person", "people"))
-                 if part[k]]
-        return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1] if words else ""
+        d, t, u = (len(part[k]) for k in ("departments", "tags", "users"))
+        words = [text for count, text in (
+            (d, ngettext("%(n)s department", "%(n)s departments", d, n=f"{d:,}")),
+            (t, ngettext("%(n)s tag", "%(n)s tags", t, n=f"{t:,}")),
+            (u, ngettext("%(n)s person", "%(n)s people", u, n=f"{u:,}"))) if count]
+        if len(words) == 3:
+            return _("%(first)s, %(middle)s and %(last)s", first=words[0], middle=words[1],
+                     last=words[2])
+        if len(words) == 2:
+            return _("%(first)s and %(last)s", first=words[0], last=words[1])
+        return words[0] if words else ""
 
-    text = "Everyone (@all)" if spec["all"] else counted(spec) or "Nobody yet"
+    text = _("Everyone (@all)") if spec["all"] else counted(spec) or _("Nobody yet")
     excluded = counted(spec["exclude"])
-    return f"{text}, except {excluded}" if excluded else text
+    return _("%(chosen)s, except %(excluded)s", chosen=text, excluded=excluded) if excluded else text
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -98,9 +107,9 @@ class Parsed:
 def check_userid(value: str) -> str | None:
     """Why value cannot be a WeCom userid, or None when it can."""
     if len(value.encode("utf-8")) > 64:
-        return "is longer than 64 bytes"
+        return _("is longer than 64 bytes")
     if not USERID.fullmatch(value):
-        return "may only use letters, digits, _ - @ . and must start with a letter or digit"
+        return _("may only use letters, digits, _ - @ . and must start with a letter or digit")
     return None
 
 
@@ -111,7 +120,8 @@ def parse_pasted(text: str) -> Parsed:
         if not item:
             continue
         if problem := check_userid(item):
-            parsed.errors.append(f"“{item}” (item {number}) {problem}.")
+            parsed.errors.append(_("“%(id)s” (item %(number)s) %(problem)s.", id=item, number=number,
+                                   problem=problem))
         else:
             parsed.userids.append(item)
     parsed.userids = unique(parsed.userids)
@@ -124,10 +134,11 @@ def parse_csv(data: bytes) -> Parsed:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return Parsed(errors=["The file is not UTF-8 text. Save it as CSV UTF-8 and try again."])
+        return Parsed(errors=[_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")])
     rows = list(csv.reader(io.StringIO(text)))
     if len(rows) > MAX_ROWS:
-        return Parsed(errors=[f"The file has {len(rows):,} rows; at most {MAX_ROWS:,} are read."])
+        return Parsed(errors=[_("The file has %(count)s rows; at most %(max)s are read.",
+                                count=f"{len(rows):,}", max=f"{MAX_ROWS:,}")])
     header = [c.strip().lower() for c in rows[0]] if rows else []
     column = next((header.index(c) for c in CSV_COLUMNS if c in header), None)
     start = 1 if column is not None else 0
@@ -136,11 +147,12 @@ def parse_csv(data: bytes) -> Parsed:
         if not value:
             continue
         if problem := check_userid(value):
-            parsed.errors.append(f"Row {number}: “{value}” {problem}.")
+            parsed.errors.append(_("Row %(number)s: “%(id)s” %(problem)s.", number=number, id=value,
+                                   problem=problem))
         else:
             parsed.userids.append(value)
     if not parsed.userids and not parsed.errors:
-        parsed.errors.append("The file holds no user ids.")
+        parsed.errors.append(_("The file holds no user ids."))
     parsed.userids = unique(parsed.userids)
     return parsed
 

@@ -12,11 +12,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import wecom_app
 from ..cards import service as card_service
 from ..extensions import db
+from ..i18n import card_error_text
 from ..models import Audience, Campaign, CardVersion, User, audit, utcnow
 from ..wecom.errors import WeComError
 from . import delivery, directory, plan, queries
@@ -28,6 +31,15 @@ MAX_TEST_RECIPIENTS = 50
 FIELDS = ("name", "notes", "card_version", "recipients", "options", "timezone", "send_at", "privacy")
 
 PRIVACY = ("named", "aggregate")  # chosen before sending: reports show names, or counts only
+# Why an action is refused in the campaign's state; %(label)s is the state in words.
+REFUSED = {
+    "edit": _l("Cannot edit: the campaign is %(label)s."),
+    "send": _l("Cannot send: the campaign is %(label)s."),
+    "pause": _l("Cannot pause: the campaign is %(label)s."),
+    "resume": _l("Cannot resume: the campaign is %(label)s."),
+    "cancel": _l("Cannot cancel: the campaign is %(label)s."),
+    "resend": _l("Cannot resend: the campaign is %(label)s."),
+}
 
 
 class CampaignError(ValueError):
@@ -47,7 +59,7 @@ def _name(actor) -> str:
 
 def _require(campaign: Campaign, *statuses: str, action: str) -> None:
     if campaign.status not in statuses:
-        raise CampaignError(f"Cannot {action}: the campaign is {queries.label(campaign.status)}.")
+        raise CampaignError(str(REFUSED[action]) % {"label": queries.label(campaign.status)})
 
 
 def default_options() -> dict:
@@ -113,12 +125,14 @@ def send(campaign: Campaign, *, actor=None) -> None:
 def test_send(campaign: Campaign, recipients: dict, *, actor=None) -> Campaign:
     """Send the campaign's card to a few people first; the test is marked and kept apart."""
     if campaign.is_test:
-        raise CampaignError("A test send cannot itself be tested.")
+        raise CampaignError(_("A test send cannot itself be tested."))
     if problems := card_service.card_problems(campaign.card_version):
-        raise CampaignError(f"Card: {problems[0].path}: {problems[0].message}")
+        raise CampaignError(_("Card: %(path)s: %(message)s", path=problems[0].path,
+                              message=card_error_text(problems[0])))
     userids = expand(recipients, directory.load())
     if not userids or len(userids) > MAX_TEST_RECIPIENTS:
-        raise CampaignError(f"A test goes to 1 to {MAX_TEST_RECIPIENTS} people, not {len(userids)}.")
+        raise CampaignError(_("A test goes to 1 to %(max)s people, not %(n)s.",
+                              max=MAX_TEST_RECIPIENTS, n=len(userids)))
     test = Campaign(name=f"Test: {campaign.name}"[:120], card_version=campaign.card_version,
                     recipients=normalize(recipients), options=campaign.options, is_test=True,
                     timezone=campaign.timezone, parent_id=campaign.id, created_by=_user(actor),
@@ -149,9 +163,9 @@ def resume(campaign: Campaign, *, actor=None) -> None:
 def cancel(campaign: Campaign, *, actor=None) -> None:
     """Batches not yet sent are cancelled; what WeCom already accepted stays delivered."""
     _require(campaign, "scheduled", "sending", "paused", action="cancel")
-    delivery.cancel_batches(campaign, f"Not sent: the campaign was cancelled by {_name(actor)}.")
+    delivery.cancel_batches(campaign, delivery.CANCELLED_BY % {"name": _name(actor)})
     campaign.status, campaign.finished_at = "cancelled", utcnow()
-    campaign.status_reason = f"Cancelled by {_name(actor)}."
+    campaign.status_reason = delivery.CANCELLED_REASON % {"name": _name(actor)}  # stored in English
     audit("campaign_cancelled", campaign, actor=actor)
     log.info("campaign %s cancelled by %s", campaign.id, _name(actor))
 
@@ -181,10 +195,10 @@ def resend_failed(campaign: Campaign, *, actor=None) -> int:
     """New batches for the recipients whose failure another try may fix; returns how many."""
     _require(campaign, "sent", "partially_sent", "failed", action="resend")
     if campaign.purged_at:
-        raise CampaignError("Cannot resend: its recipients were replaced by pseudonyms (retention).")
+        raise CampaignError(_("Cannot resend: its recipients were replaced by pseudonyms (retention)."))
     userids = queries.retryable_failures(campaign)
     if not userids:
-        raise CampaignError("No recipient has a failure that resending could fix.")
+        raise CampaignError(_("No recipient has a failure that resending could fix."))
     plan.add_batches(campaign, userids)
     campaign.status, campaign.finished_at, campaign.status_reason = "sending", None, ""
     audit("campaign_resent", campaign, actor=actor, recipients=len(userids))

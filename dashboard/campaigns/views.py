@@ -1,6 +1,8 @@
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth import role_required
@@ -16,13 +18,13 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
 STAFF = ("staff",)
 READERS = ("staff", "manager")
-# action -> (service function, past tense for the message, queue delivery afterwards?)
+# action -> (service function, the message once done, queue delivery afterwards?)
 ACTIONS = {
-    "pause": (service.pause, "paused", False),
-    "resume": (service.resume, "resumed", True),
-    "cancel": (service.cancel, "cancelled", False),
-    "recall": (service.recall, "recalled", False),
-    "resend": (service.resend_failed, "sent again to the failed recipients", True),
+    "pause": (service.pause, _l("Campaign paused."), False),
+    "resume": (service.resume, _l("Campaign resumed."), True),
+    "cancel": (service.cancel, _l("Campaign cancelled."), False),
+    "recall": (service.recall, _l("Campaign recalled."), False),
+    "resend": (service.resend_failed, _l("Campaign sent again to the failed recipients."), True),
 }
 
 
@@ -33,6 +35,9 @@ def in_zone(value, zone, fmt="%Y-%m-%d %H:%M"):
 
 
 bp.add_app_template_filter(describe, "describe_recipients")
+bp.add_app_template_filter(queries.label, "status_label")
+bp.add_app_template_filter(queries.history_label, "history_label")
+bp.add_app_template_filter(queries.stored_text, "stored_text")
 
 
 @bp.route("/")
@@ -49,7 +54,7 @@ def new():
     if form.validate_on_submit():
         campaign = service.create_campaign(**form.campaign_fields())
         db.session.commit()
-        flash(f"Campaign “{campaign.name}” created. Now choose its recipients.", "success")
+        flash(_("Campaign “%(name)s” created. Now choose its recipients.", name=campaign.name), "success")
         return redirect(url_for(".recipients", campaign_id=campaign.id))
     return render_template("campaigns/form.html", form=form, campaign=None)
 
@@ -62,7 +67,7 @@ def edit(campaign_id):
     if form.validate_on_submit():
         service.update_campaign(campaign, **form.campaign_fields())
         db.session.commit()
-        flash("Campaign saved.", "success")
+        flash(_("Campaign saved."), "success")
         return redirect(url_for(".recipients", campaign_id=campaign.id))
     return render_template("campaigns/form.html", form=form, campaign=campaign)
 
@@ -103,7 +108,7 @@ def test_send(campaign_id):
         return redirect(url_for(".check", campaign_id=campaign.id, test_to=form.userids.data))
     if test := _run(service.test_send, campaign, form.recipients()):
         jobs.deliver(test.id)
-        flash("Test send queued; its progress is listed under “Test sends”.", "success")
+        flash(_("Test send queued; its progress is listed under “Test sends”."), "success")
     return redirect(url_for(".check", campaign_id=campaign.id))
 
 
@@ -114,8 +119,11 @@ def send(campaign_id):
     if not _run(service.send, campaign):
         return redirect(url_for(".check", campaign_id=campaign.id))
     jobs.deliver(campaign.id, eta=campaign.send_at)
-    when = f"scheduled for {in_zone(campaign.send_at, campaign.timezone)}" if campaign.send_at else "sending"
-    flash(f"Campaign {when}.", "success")
+    if campaign.send_at:
+        flash(_("Campaign scheduled for %(time)s.", time=in_zone(campaign.send_at, campaign.timezone)),
+              "success")
+    else:
+        flash(_("Campaign sending."), "success")
     return redirect(url_for(".show", campaign_id=campaign.id))
 
 
@@ -123,11 +131,11 @@ def send(campaign_id):
 @role_required(*STAFF)
 def act(campaign_id, action):
     campaign = db.get_or_404(Campaign, campaign_id)
-    function, done, queue = ACTIONS[action]
+    function, message, queue = ACTIONS[action]
     if _run(function, campaign):
         if queue:
             jobs.deliver(campaign.id)
-        flash(f"Campaign {done}.", "success")
+        flash(str(message), "success")
     return redirect(url_for(".show", campaign_id=campaign.id))
 
 
@@ -155,8 +163,8 @@ def progress(campaign_id):
 @role_required(*STAFF)
 def refresh_directory():
     if result := _run(service.refresh_directory):
-        flash(f"Directory read: {result.users} people, {result.departments} departments, "
-              f"{result.tags} tags.", "success")
+        flash(_("Directory read: %(people)s people, %(department_count)s departments, %(tag_count)s tags.",
+                people=result.users, department_count=result.departments, tag_count=result.tags), "success")
     campaign_id = request.args.get("campaign_id", type=int)
     return redirect(url_for(".recipients", campaign_id=campaign_id) if campaign_id else url_for(".index"))
 
@@ -174,7 +182,7 @@ def audience_delete(audience_id):
     audience = db.get_or_404(Audience, audience_id)
     service.delete_audience(audience)
     db.session.commit()
-    flash(f"Audience “{audience.name}” deleted.", "success")
+    flash(_("Audience “%(name)s” deleted.", name=audience.name), "success")
     return redirect(url_for(".audiences"))
 
 
@@ -195,6 +203,7 @@ def _draft_or_redirect(campaign_id: int) -> Campaign:
     """Only drafts are edited and checked; anything else goes to its campaign page."""
     campaign = db.get_or_404(Campaign, campaign_id)
     if campaign.status != "draft" or campaign.is_test:
-        flash(f"This campaign is {queries.label(campaign.status)}; it can no longer be changed.", "info")
+        flash(_("This campaign is %(label)s; it can no longer be changed.",
+                label=queries.label(campaign.status)), "info")
         abort(redirect(url_for(".show", campaign_id=campaign.id)))
     return campaign
