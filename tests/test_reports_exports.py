@@ -75,3 +75,34 @@ def test_rows_leave_in_chunks(app, poll, monkeypatch):
         chunks = list(exports.export(db.session.get(Campaign, poll), "ledger"))
     assert chunks[0].startswith("\ufeffuserid,") and len(chunks) == 1 + 4  # header, then 8 rows by 2
     assert all(chunk.count("\n") == 2 for chunk in chunks[1:])
+
+
+ENGLISH_HEADERS = {
+    "ledger": ["userid", "name", "departments", "state", "detail", "batch", "sent_at"],
+    "events": ["event_id", "campaign_id", "time", "userid", "name", "event", "event_key", "key_text",
+               "answer", "selected"],
+    "tallies": ["section", "key", "text", "count", "percent"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ENGLISH_HEADERS))
+def test_header_en_gives_the_english_column_names_whatever_the_language(client, login, poll, kind):
+    """?header=en (for scripts): today's English names and words, even for a Chinese browser;
+    without it the page's language decides, and in English that is the same table."""
+    login("manager")
+    english = rows(client.get(f"/reports/{poll}/{kind}.csv?header=en", headers={"Accept-Language": "zh-CN"}))
+    assert english[0] == ENGLISH_HEADERS[kind]
+    plain = client.get(f"/reports/{poll}/{kind}.csv", headers={"Accept-Language": "en"})
+    assert plain.headers["Content-Disposition"] == f'attachment; filename="campaign-{poll}-{kind}.csv"'
+    assert rows(plain) == english
+    if kind == "ledger":
+        assert [r[3] for r in english[1:]] == ["accepted"] * 6 + ["invalid", "unlicensed"]
+    if kind == "tallies":
+        assert ["figure", "response_rate", "response rate", "0.6667", ""] in english
+
+
+def test_the_report_pages_link_the_english_exports(client, login, poll):
+    login("manager")
+    body = client.get(f"/reports/{poll}").get_data(as_text=True)
+    for kind in ENGLISH_HEADERS:
+        assert f'href="/reports/{poll}/{kind}.csv?header=en"' in body

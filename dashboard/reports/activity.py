@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, cast, func, select
 
 from ..callback import rollup
 from ..extensions import db
+from ..i18n import format_time
 from ..models import AuditLog, Campaign, CardEvent, ResponseCode, SendBatch, utcnow
 from . import queries
 from .labels import card_labels
@@ -82,26 +85,40 @@ def feed(user, limit: int = FEED) -> list[Activity]:
 
 def _send_text(row: AuditLog) -> str:
     details = row.details or {}
+    recipients = details.get("recipients", "?")
     if row.action == "campaign_reminded":
-        return f"sent a reminder to {details.get('recipients', '?')} people who had not answered"
+        return _("sent a reminder to %(n)s people who had not answered", n=recipients)
     if row.action == "campaign_started":
-        return "started on schedule"
+        return _("started on schedule")
     when = details.get("when")
-    return f"sent to {details.get('recipients', '?')} people" + (
-        f", scheduled for {when}" if when and when != "now" else "")
+    if when and when != "now":
+        return _("sent to %(n)s people, scheduled for %(when)s", n=recipients, when=_shown(when))
+    return _("sent to %(n)s people", n=recipients)
+
+
+def _shown(when: str) -> str:
+    """The ISO time an audit row keeps, as pages show times; as stored if it is not one."""
+    try:
+        return format_time(datetime.fromisoformat(when))
+    except (TypeError, ValueError):
+        return when
 
 
 def _event_activity(event: CardEvent, campaign: Campaign, labels) -> Activity:
-    who = event.from_user if campaign.privacy != "aggregate" else "Someone"
+    who = event.from_user if campaign.privacy != "aggregate" else _("Someone")
     if event.event == queries.MENU:
         return Activity(event.received_at, "menu", campaign, who,
-                        f"chose “{labels.menu.get(event.event_key, event.event_key)}”")
-    answer = labels.answer(event.selected or {}) if campaign.privacy != "aggregate" else "an answer"
+                        _("chose “%(item)s”", item=labels.menu.get(event.event_key, event.event_key)))
+    answer = labels.answer(event.selected or {}) if campaign.privacy != "aggregate" else None
     if event.selected and event.event_key == labels.submit:
-        return Activity(event.received_at, "vote", campaign, who, f"submitted {answer}")
-    text = f"clicked “{labels.button(event.event_key or '')}”"
-    named = event.selected and campaign.privacy != "aggregate"
-    return Activity(event.received_at, "click", campaign, who, f"{text} ({answer})" if named else text)
+        return Activity(event.received_at, "vote", campaign, who,
+                        _("submitted %(answer)s", answer=answer) if answer is not None
+                        else _("submitted an answer"))
+    button = labels.button(event.event_key or "")
+    if event.selected and campaign.privacy != "aggregate":
+        return Activity(event.received_at, "click", campaign, who,
+                        _("clicked “%(button)s” (%(answer)s)", button=button, answer=answer))
+    return Activity(event.received_at, "click", campaign, who, _("clicked “%(button)s”", button=button))
 
 
 def attention(user, now: datetime | None = None) -> dict:
@@ -128,6 +145,55 @@ def attention(user, now: datetime | None = None) -> dict:
 
 
 # --- audit log ---------------------------------------------------------------------------------
+# The stored action names stay (filters and tools read them); the page shows what each one means.
+
+ACTIONS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Sign-in failed"),
+    "login_refused": _l("Sign-in refused after repeated failures"),
+    "user_created": _l("User created"),
+    "user_changed": _l("User changed"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
+    "card.created": _l("Card created"),
+    "card.saved": _l("Card saved"),
+    "card.cloned": _l("Card copied"),
+    "card.archived": _l("Card archived"),
+    "card.restored": _l("Card restored"),
+    "card.deleted": _l("Card deleted"),
+    "card.after_click": _l("After-click behaviour saved"),
+    "campaign_created": _l("Campaign created"),
+    "campaign_edited": _l("Campaign edited"),
+    "campaign_test_sent": _l("Test send"),
+    "campaign_sent": _l("Campaign sent"),
+    "campaign_started": _l("Scheduled campaign started"),
+    "campaign_paused": _l("Campaign paused"),
+    "campaign_resumed": _l("Campaign resumed"),
+    "campaign_cancelled": _l("Campaign cancelled"),
+    "campaign_recalled": _l("Campaign recalled"),
+    "campaign_resent": _l("Failed recipients sent again"),
+    "campaign_reminded": _l("Reminder sent to non-responders"),
+    "campaign.poll_closed": _l("Poll closed"),
+    "campaign.poll_close_failed": _l("Closing the poll failed"),
+    "campaign_purged": _l("Named answers removed (retention)"),
+    "directory_refreshed": _l("Directory refreshed"),
+    "audience_saved": _l("Audience saved"),
+    "audience_deleted": _l("Audience deleted"),
+}
+OBJECT_TYPES = {"campaign": _l("campaign"), "card": _l("card"), "user": _l("user"),
+                "audience": _l("audience"), "apitoken": _l("apitoken")}
+
+
+def describe_action(action: str) -> str | None:
+    """What an audit action means, in the page's language; None for an action not listed here."""
+    text = ACTIONS.get(action)
+    return str(text) if text is not None else None
+
+
+def object_type(name: str | None) -> str:
+    """An audited object's type in the page's language (English: the stored name itself)."""
+    text = OBJECT_TYPES.get(name or "")
+    return str(text) if text is not None else (name or "")
 
 
 def audit_actions() -> list[str]:

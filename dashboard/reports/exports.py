@@ -1,15 +1,24 @@
 """CSV exports, streamed: rows come from a server-side cursor a chunk at a time and leave as text,
 so a million rows never sit in memory. UTF-8 with a BOM first, so Excel shows Chinese correctly.
+
+Column names, and the fixed words a person reads in cells (a delivery state, what a figure is),
+are in the page's language; ``english=True`` (``?header=en``) gives the English names and words
+scripts rely on. Data stays as stored (user ids, keys, option ids), times are ISO 8601 in the
+campaign's zone.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, cast, select, type_coerce
 
 from ..extensions import db
@@ -21,6 +30,26 @@ from .report import build
 BOM = "\ufeff"
 CHUNK = 2000
 KINDS = ("ledger", "events", "tallies")
+
+# Column names: the English name (what scripts read, ?header=en) is the message id.
+COLUMNS = {
+    "userid": _l("userid"), "name": _l("name"), "departments": _l("departments"), "state": _l("state"),
+    "detail": _l("detail"), "batch": _l("batch"), "sent_at": _l("sent_at"), "event_id": _l("event_id"),
+    "campaign_id": _l("campaign_id"), "time": _l("time"), "event": _l("event"), "event_key": _l("event_key"),
+    "key_text": _l("key_text"), "answer": _l("answer"), "selected": _l("selected"), "section": _l("section"),
+    "key": _l("key"), "text": _l("text"), "count": _l("count"), "percent": _l("percent"),
+}
+# A recipient's delivery state as a person reads it (English: the stored state itself).
+STATES = {"pending": _l("pending"), "accepted": _l("accepted"), "invalid": _l("invalid"),
+          "unlicensed": _l("unlicensed"), "failed": _l("failed"), "cancelled": _l("cancelled")}
+# The figures of the tallies export: key -> what it is.
+FIGURES = {"recipients": _l("recipients"), "accepted": _l("accepted"), "invalid": _l("invalid"),
+           "unlicensed": _l("unlicensed"), "responders": _l("responders"),
+           "response_rate": _l("response rate"), "median_seconds_to_answer": _l("median seconds to answer")}
+
+
+def _header(names: list[str]) -> list[str]:
+    return [str(COLUMNS[name]) for name in names]
 
 
 def stream(header: list[str], rows: Iterable[Iterable[list]]) -> Iterator[str]:
@@ -87,7 +116,8 @@ def ledger(campaign: Campaign) -> tuple[list[str], Iterator]:
     """One row per recipient: who, delivery state and why, which call, when."""
     local, names = Clock(campaign.timezone), people.department_names()
     departments = _cached(lambda ids: " / ".join(names.get(d, str(d)) for d in ids or []))
-    header = ["userid", "name", "departments", "state", "detail", "batch", "sent_at"]
+    header = _header(["userid", "name", "departments", "state", "detail", "batch", "sent_at"])
+    state = {code: str(text) for code, text in STATES.items()}
     statement = (select(Delivery.userid, DirectoryUser.name, cast(DirectoryUser.departments, Text),
                         Delivery.state, Delivery.detail, SendBatch.number,
                         type_coerce(Delivery.sent_at, Text))
@@ -98,7 +128,7 @@ def ledger(campaign: Campaign) -> tuple[list[str], Iterator]:
 
     def rows():
         for chunk in _chunks(statement):
-            yield [(u, n or "", departments(d) if d else "", s, detail or "", b or "", local(at))
+            yield [(u, n or "", departments(d) if d else "", state.get(s, s), detail or "", b or "", local(at))
                    for u, n, d, s, detail, b, at in chunk]
 
     return header, rows()
@@ -111,8 +141,8 @@ def events(campaign: Campaign) -> tuple[list[str], Iterator]:
     named = campaign.privacy != "aggregate"
     answer = _cached(lambda selected: (labels.answer(selected or {}),
                                        json.dumps(selected, ensure_ascii=False) if selected else ""))
-    header = ["event_id", "campaign_id", "time", *(["userid", "name"] if named else []), "event",
-              "event_key", "key_text", "answer", "selected"]
+    header = _header(["event_id", "campaign_id", "time", *(["userid", "name"] if named else []), "event",
+                      "event_key", "key_text", "answer", "selected"])
     columns = (CardEvent.id, CardEvent.campaign_id, CardEvent.create_time, CardEvent.from_user,
                DirectoryUser.name, CardEvent.event, CardEvent.event_key, cast(CardEvent.selected, Text))
     text = {**labels.buttons, **labels.menu}
@@ -137,23 +167,27 @@ def tallies(campaign: Campaign) -> tuple[list[str], Iterator]:
     """The report's numbers: figures, then votes (latest answers), clicks and menu choices."""
     report = build(campaign)  # the same numbers the page shows
     api = report.api
-    header = ["section", "key", "text", "count", "percent"]
-    rows = [["figure", key, key.replace("_", " "), value, ""] for key, value in (
+    header = _header(["section", "key", "text", "count", "percent"])
+    rows = [[_("figure"), key, str(FIGURES[key]), value, ""] for key, value in (
         ("recipients", api["recipients"]), ("accepted", api["accepted"]),
         ("invalid", len(api["invalid"])), ("unlicensed", len(api["unlicensed"])),
         ("responders", api["responders"]), ("response_rate", api["response_rate"]),
         ("median_seconds_to_answer", report.median_seconds if report.median_seconds is not None else ""))]
     for section in report.questions:
-        rows.append([f"question {section.key}", "", section.title, section.total, ""])
-        rows += [[f"vote {section.key}", r.key, r.text, r.count, "" if r.percent is None else r.percent]
+        rows.append([_("question %(key)s", key=section.key), "", section.title, section.total, ""])
+        vote = _("vote %(key)s", key=section.key)
+        rows += [[vote, r.key, r.text, r.count, "" if r.percent is None else r.percent]
                  for r in section.rows]
-    for section, name in ((report.clicks, "click"), (report.menu, "menu")):
+    for section, name in ((report.clicks, _("click")), (report.menu, _("menu"))):
         if section:
             rows += [[name, r.key, r.text, r.count, "" if r.percent is None else r.percent]
                      for r in section.rows]
     return header, iter([rows])
 
 
-def export(campaign: Campaign, kind: str) -> Iterator[str]:
-    header, rows = {"ledger": ledger, "events": events, "tallies": tallies}[kind](campaign)
+def export(campaign: Campaign, kind: str, english: bool = False) -> Iterator[str]:
+    """The CSV of a kind, a chunk at a time; in English throughout when ``english`` (every word is
+    put in place here: the rows that follow are data)."""
+    with force_locale("en") if english else nullcontext():
+        header, rows = {"ledger": ledger, "events": events, "tallies": tallies}[kind](campaign)
     return stream(header, rows)

@@ -5,19 +5,23 @@ import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
+from .activity import describe_action
 from .labels import CardLabels
 from .people import Filters
 
-ANSWERED = [SelectChoice("", "Everyone who got the card"), SelectChoice("yes", "Answered"),
-            SelectChoice("no", "Not answered yet")]
-SORTS = [SelectChoice("time", "Time of last answer"), SelectChoice("userid", "User id"),
-         SelectChoice("name", "Name")]
-ORDERS = [SelectChoice("desc", "Newest / Z first"), SelectChoice("asc", "Oldest / A first")]
+ANSWERED = [SelectChoice("", _l("Everyone who got the card")), SelectChoice("yes", _l("Answered")),
+            SelectChoice("no", _l("Not answered yet"))]
+SORTS = [SelectChoice("time", _l("Time of last answer")), SelectChoice("userid", _l("User id")),
+         SelectChoice("name", lazy_pgettext("person", "Name"))]
+ORDERS = [SelectChoice("desc", _l("Newest / Z first")), SelectChoice("asc", _l("Oldest / A first"))]
 
 
 class GetForm(FlaskForm):
@@ -33,23 +37,23 @@ class GetForm(FlaskForm):
 
 
 class AnswerFilterForm(GetForm):
-    option = SelectField("Answer", choices=[], validate_choice=True, validators=[Optional()])
-    department = SelectField("Department", choices=[], validators=[Optional()])
-    answered = SelectField("Answered", choices=ANSWERED, validators=[Optional()])
-    sort = SelectField("Sort by", choices=SORTS, default="time", validators=[Optional()])
-    order = SelectField("Order", choices=ORDERS, default="desc", validators=[Optional()])
+    option = SelectField(_l("Answer"), choices=[], validate_choice=True, validators=[Optional()])
+    department = SelectField(_l("Department"), choices=[], validators=[Optional()])
+    answered = SelectField(_l("Answered"), choices=ANSWERED, validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=SORTS, default="time", validators=[Optional()])
+    order = SelectField(_l("Order"), choices=ORDERS, default="desc", validators=[Optional()])
 
     def set_choices(self, labels: CardLabels, votes: dict, departments: list[tuple[int, str, int]]):
         """Options from the card (and any counted option the card does not name); departments
         indented under their parents."""
-        options = [SelectChoice("", "Any answer")]
+        options = [SelectChoice("", _("Any answer"))]
         for key in list(labels.questions) + [k for k in votes if k not in labels.questions]:
             ids = list(labels.questions[key].options) if key in labels.questions else []
             ids += [o for o in votes.get(key, {}) if o not in ids]
             options += [SelectChoice(json.dumps([key, o], ensure_ascii=False),
                                      f"{labels.question(key)}: {labels.option(key, o)}") for o in ids]
         self.option.choices = options
-        self.department.choices = [SelectChoice("", "Any department")] + [
+        self.department.choices = [SelectChoice("", _("Any department"))] + [
             SelectChoice(str(dept), "\u00a0\u00a0" * depth + name) for dept, name, depth in departments]
 
     def filters(self) -> Filters:
@@ -68,13 +72,14 @@ class AnswerFilterForm(GetForm):
 
 
 class AuditFilterForm(GetForm):
-    actor = StringField("Actor", validators=[Optional()])
-    action = SelectField("Action", choices=[], validators=[Optional()])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("Until (inclusive)", validators=[Optional()])
+    actor = StringField(_l("Actor"), validators=[Optional()])
+    action = SelectField(_l("Action"), choices=[], validators=[Optional()])
+    since = DateField(lazy_pgettext("time", "From"), validators=[Optional()])
+    until = DateField(_l("Until (inclusive)"), validators=[Optional()])
 
     def set_choices(self, actions: list[str]) -> None:
-        self.action.choices = [SelectChoice("", "Any action")] + [SelectChoice(a) for a in actions]
+        self.action.choices = [SelectChoice("", _("Any action"))] + [
+            SelectChoice(a, describe_action(a) or a) for a in actions]
 
     def criteria(self, zone: str) -> dict:
         """Filters for activity.audit_page; the dates are whole days in the dashboard's zone."""
@@ -92,4 +97,4 @@ class AuditFilterForm(GetForm):
 
 
 class RemindForm(FlaskForm):
-    submit = SubmitField("Remind those who have not answered")
+    submit = SubmitField(_l("Remind those who have not answered"))

@@ -1,11 +1,14 @@
 """The words a card shows for its keys: question titles, option texts, button and menu texts.
 
 Reports count keys and ids (what WeCom sends back); people read texts. Pure functions of the
-template_card dict, so they are tested without a database.
+template_card dict, so they are tested without a database (outside a request the default titles
+are English).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
 
 
 @dataclass
@@ -53,14 +56,14 @@ def card_labels(card: dict | None) -> CardLabels:
     """Everything countable on a template_card, labelled; unknown shapes give empty labels."""
     card = card or {}
     labels = CardLabels()
-    title = (card.get("main_title") or {}).get("title") or "Question"
+    title = (card.get("main_title") or {}).get("title") or _("Question")
     blocks = []
     if isinstance(card.get("checkbox"), dict):
         blocks.append(_question(card["checkbox"], title, multiple=card["checkbox"].get("mode") == 1))
     if isinstance(card.get("button_selection"), dict):
         blocks.append(_question(card["button_selection"], title))
     for number, item in enumerate(card.get("select_list") or [], 1):
-        blocks.append(_question(item, f"Question {number}"))
+        blocks.append(_question(item, _("Question %(number)s", number=number)))
     labels.questions = {q.key: q for q in blocks if q.key}
     for button in card.get("button_list") or []:
         if button.get("key"):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from ..models import Campaign
 from . import charts, queries
 from .labels import CardLabels, card_labels
@@ -65,7 +67,7 @@ def question_sections(labels: CardLabels, votes: dict, answered: dict) -> list[S
     for key in keys:
         question = labels.questions.get(key)
         multiple = question.multiple if question else False
-        note = "Several options may be chosen, so the percentages add up to more than 100." if multiple else ""
+        note = _("Several options may be chosen, so the percentages add up to more than 100.") if multiple else ""
         sections.append(_section(key, labels.question(key), votes.get(key, {}),
                                  question.options if question else {}, answered.get(key, 0), note))
     return sections
@@ -85,9 +87,9 @@ def build(campaign: Campaign) -> Report:
         campaign=campaign, api=api, states=figures["states"],
         median_seconds=figures["median_seconds"], changed=figures["changed"],
         questions=question_sections(labels, api["votes"], figures["answered"]),
-        clicks=_section("clicks", "Clicks per button", clicks, labels.buttons, sum(clicks.values()))
+        clicks=_section("clicks", _("Clicks per button"), clicks, labels.buttons, sum(clicks.values()))
         if clicks or labels.buttons else None,
-        menu=_section("menu", "Menu choices", menu, labels.menu, sum(menu.values()))
+        menu=_section("menu", _("Menu choices"), menu, labels.menu, sum(menu.values()))
         if menu or labels.menu else None,
         timeline=timeline,
         timeline_chart=charts.line_chart([(row["label"], row["total"]) for row in timeline]),

@@ -11,6 +11,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..callback import rollup
 from ..campaigns import service as campaigns
@@ -26,13 +27,14 @@ REMINDABLE = ("sent", "partially_sent")
 def why_no_reminder(campaign: Campaign) -> str | None:
     """Why the campaign (a root) cannot be reminded now, in words for the page; None if it can."""
     if campaign.is_test:
-        return "Test sends have no reminders."
+        return _("Test sends have no reminders.")
     if campaign.purged_at:
         day = campaign.purged_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-        return (f"Named answers were removed on {day:%Y-%m-%d} (retention): the people "
-                "who have not answered are known only by pseudonyms, so a reminder cannot reach them.")
+        return _("Named answers were removed on %(day)s (retention): the people who have not answered "
+                 "are known only by pseudonyms, so a reminder cannot reach them.", day=f"{day:%Y-%m-%d}")
     if campaign.status not in REMINDABLE:
-        return f"Reminders go out once the campaign has been sent; it is {label(campaign.status)}."
+        return _("Reminders go out once the campaign has been sent; it is %(status)s.",
+                 status=label(campaign.status))
     return None
 
 
@@ -50,11 +52,13 @@ def remind_non_responders(campaign: Campaign, actor=None,
         raise campaigns.CampaignError(why)
     userids = people.non_responder_userids(parent, queries.family_ids(parent))
     if not userids:
-        raise campaigns.CampaignError("Everyone who received the card has answered: nobody to remind.")
+        raise campaigns.CampaignError(_("Everyone who received the card has answered: nobody to remind."))
     number = len(queries.reminders(parent)) + 1
     reminder = campaigns.create_campaign(
-        name=f"Reminder {number}: {parent.name}"[:120], card_version=card_version or parent.card_version,
-        notes=f"Sent to the {len(userids)} recipients of campaign {parent.id} who had not answered.",
+        name=_("Reminder %(number)s: %(name)s", number=number, name=parent.name)[:120],
+        card_version=card_version or parent.card_version,
+        notes=_("Sent to the %(n)s recipients of campaign %(id)s who had not answered.",
+                n=len(userids), id=parent.id),
         recipients={"users": userids}, options={**(parent.options or {}), "remind_of": parent.id},
         timezone=parent.timezone, actor=actor)
     reminder.parent_id, reminder.privacy = parent.id, parent.privacy

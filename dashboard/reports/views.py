@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, stream_with_context, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import role_required
@@ -48,11 +49,16 @@ def duration(seconds) -> str:
     if seconds is None:
         return "—"
     seconds = int(seconds)
-    for size, unit, smaller, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "min")):
-        if seconds >= size:
-            rest = seconds % size // smaller
-            return f"{seconds // size} {unit}" + (f" {rest} {small_unit}" if rest else "")
-    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+    if seconds < 60:
+        return _("%(seconds)s s", seconds=seconds)
+    if seconds < 3600:
+        return _("%(minutes)s min", minutes=seconds // 60)
+    if seconds < 86400:
+        hours, minutes = seconds // 3600, seconds % 3600 // 60
+        return (_("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes) if minutes
+                else _("%(hours)s h", hours=hours))
+    days, hours = seconds // 86400, seconds % 86400 // 3600
+    return _("%(days)s d %(hours)s h", days=days, hours=hours) if hours else _("%(days)s d", days=days)
 
 
 @bp.app_template_filter("epoch_in")
@@ -146,8 +152,8 @@ def remind(campaign):
         else:
             db.session.commit()
             campaign_jobs.deliver(reminder.id)
-            flash(f"Reminder sending to {len(reminder.recipients['users'])} people who have not "
-                  "answered yet.", "success")
+            flash(_("Reminder sending to %(n)s people who have not answered yet.",
+                    n=len(reminder.recipients["users"])), "success")
     return redirect(url_for(".show", campaign_id=campaign.id))
 
 
@@ -166,7 +172,9 @@ def departments(campaign):
 @role_required(*READERS)
 @readable_campaign
 def export(campaign, kind):
-    return Response(stream_with_context(exports.export(campaign, kind)), mimetype="text/csv",
+    """The CSV in the page's language; ``?header=en``: English column names and words (for scripts)."""
+    english = request.args.get("header") == "en"
+    return Response(stream_with_context(exports.export(campaign, kind, english=english)), mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="campaign-{campaign.id}-{kind}.csv"'})
 
@@ -178,4 +186,5 @@ def audit_log():
     form.set_choices(activity.audit_actions())
     criteria = form.criteria(current_app.config["TIMEZONE"])
     return render_template("reports/audit.html", form=form, page=activity.audit_page(**criteria),
+                           describe=activity.describe_action, object_type=activity.object_type,
                            args={k: v for k, v in request.args.items() if k != "page"})

@@ -25,12 +25,12 @@
       .then(function (data) {
         target.innerHTML = data.html;  // rendered by the server from the same templates
         target.dataset.responders = data.report.responders;
-        if (stamp) stamp.textContent = "Updated " + new Date().toLocaleTimeString() + ".";
+        if (stamp) stamp.textContent = _("Updated %(time)s.", {time: new Date().toLocaleTimeString(document.documentElement.lang || undefined)});
         if (data.live) {
           window.setTimeout(poll, INTERVAL);
         } else {
           status.dataset.live = "0";
-          status.textContent = "No longer live: the figures are final unless late answers arrive.";
+          status.textContent = _("No longer live: the figures are final unless late answers arrive.");
         }
       })
       .catch(function () { window.setTimeout(poll, INTERVAL * 5); });
