@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import SandboxCallback, SandboxInboxCard, SandboxMessage
@@ -87,18 +88,18 @@ def parse_action(card: dict, data: dict) -> Action:
     if kind == "submit" and card.get("card_type") in ("vote_interaction", "multiple_interaction"):
         _known(key, [(card.get("submit_button") or {}).get("key")])
         return Action("template_card_event", key, _selections(card, data.get("selections")))
-    raise InboxError("This card has no such action.")
+    raise InboxError(_("This card has no such action."))
 
 
 def _known(key, keys: list) -> str:
     if not isinstance(key, str) or key not in keys:
-        raise InboxError("This card has no such action.")
+        raise InboxError(_("This card has no such action."))
     return key
 
 
 def _option(block: dict, option_id) -> str:
     if option_id not in [o.get("id") for o in block.get("option_list", [])]:
-        raise InboxError("Choose one of the card's options.")
+        raise InboxError(_("Choose one of the card's options."))
     return option_id
 
 
@@ -107,15 +108,15 @@ def _selections(card: dict, given) -> dict[str, list[str]]:
     if isinstance(box := card.get("checkbox"), dict):
         ids = answers.get(box["question_key"]) or []
         if not ids:
-            raise InboxError("Choose an option before submitting.")
+            raise InboxError(_("Choose an option before submitting."))
         if box.get("mode", 0) == 0 and len(ids) != 1:
-            raise InboxError("This vote takes exactly one option.")
+            raise InboxError(_("This vote takes exactly one option."))
         return {box["question_key"]: [_option(box, i) for i in dict.fromkeys(ids)]}
     selected = {}
     for block in card.get("select_list", []):
         ids = answers.get(block["question_key"]) or []
         if len(ids) != 1:
-            raise InboxError("Choose one option in every list before submitting.")
+            raise InboxError(_("Choose one option in every list before submitting."))
         selected[block["question_key"]] = [_option(block, ids[0])]
     return selected
 
@@ -124,9 +125,9 @@ def act(row: SandboxInboxCard, data: dict) -> SandboxCallback:
     """Turn a click into a queued callback, exactly as WeCom would post it (the caller commits)."""
     card, data = shown_card(row), data if isinstance(data, dict) else {}
     if row.message.recalled_at:
-        raise InboxError("This message was recalled.")
+        raise InboxError(_("This message was recalled."))
     if is_closed(row, card) and data.get("kind") != "menu":  # the card menu stays usable
-        raise InboxError("This card no longer takes answers.")
+        raise InboxError(_("This card no longer takes answers."))
     action = parse_action(card, data)
     config, message = current_app.config, row.message
     xml = event_xml(

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (SandboxApiCall, SandboxCallback, SandboxDepartment, SandboxEmployee,
@@ -14,6 +16,9 @@ from .inbox import cards_for, is_closed, message_title, shown_card
 
 SHOWN_CALLBACKS = 20
 WORKER_HINT_AFTER = timedelta(seconds=5)  # a callback queued this long: is the worker running?
+#: A callback delivery's status (SandboxCallback.status) as the control page shows it.
+STATUSES = {"queued": _l("queued"), "sending": _l("sending"), "retrying": _l("retrying"),
+            "delivered": _l("delivered"), "failed": _l("failed")}
 
 
 def _local(value: datetime | None, fmt: str = "%H:%M:%S") -> str:
@@ -68,18 +73,25 @@ def _callback(callback: SandboxCallback) -> dict:
             "xml": callback.xml}
 
 
+def directory() -> dict[str, int]:
+    """How many employees (and of them unlicensed), departments and tags the directory holds."""
+    def count(model, **where) -> int:
+        return db.session.scalar(db.select(db.func.count()).select_from(model).filter_by(**where))
+
+    return {"employees": count(SandboxEmployee), "unlicensed": count(SandboxEmployee, licensed=False),
+            "departments": count(SandboxDepartment), "tags": count(SandboxTag)}
+
+
 def control() -> dict:
     """Everything the control page shows besides the fault form."""
     config, now = current_app.config, utcnow()
     token = db.session.scalar(db.select(SandboxToken).where(SandboxToken.expires_at > now)
                               .order_by(SandboxToken.expires_at.desc()).limit(1))
-    count = lambda model: db.session.scalar(db.select(db.func.count()).select_from(model))  # noqa: E731
     return {
-        "connection": [("Corp ID", config["WECOM_CORP_ID"]), ("Agent ID", config["WECOM_AGENT_ID"]),
-                       ("API base", config["WECOM_API_BASE"]), ("Callback URL", callbacks.callback_url())],
+        "connection": [(_("Corp ID"), config["WECOM_CORP_ID"]), (_("Agent ID"), config["WECOM_AGENT_ID"]),
+                       (_("API base"), config["WECOM_API_BASE"]), (_("Callback URL"), callbacks.callback_url())],
         "token_left": int((token.expires_at - now).total_seconds()) if token else None,
-        "directory": {"employees": count(SandboxEmployee), "departments": count(SandboxDepartment),
-                      "tags": count(SandboxTag)},
+        "directory": directory(), "statuses": STATUSES,
         "calls": db.session.scalars(db.select(SandboxApiCall).order_by(SandboxApiCall.id.desc())
                                     .limit(30)).all(),
         "messages": db.session.scalars(db.select(SandboxMessage).order_by(SandboxMessage.id.desc())

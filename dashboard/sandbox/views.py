@@ -2,6 +2,7 @@
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import public, role_required
@@ -68,7 +69,7 @@ def control():
         faults.update(**form.values())
         db.session.commit()
         log.info("sandbox faults set by %s: %s", current_user.username, form.values())
-        flash("Faults saved. They apply to the next API calls and callbacks.", "success")
+        flash(_("Faults saved. They apply to the next API calls and callbacks."), "success")
         return redirect(url_for(".control"))
     return render_template("sandbox/control.html", form=form, **queries.control())
 
@@ -79,15 +80,20 @@ def expire_tokens():
     expired = faults.expire_tokens()
     db.session.commit()
     log.info("sandbox tokens expired by %s", current_user.username)
-    flash(f"{expired} access token(s) expired. The app's next call gets errcode 42001, "
-          "fetches a new token and retries once.", "success")
+    flash(_("%(n)s access token(s) expired. The app's next call gets errcode 42001, "
+            "fetches a new token and retries once.", n=expired), "success")
     return redirect(url_for(".control"))
 
 
 @bp.route("/seed", methods=["POST"])
 @role_required(*ANY_USER)
 def seed():
-    for line in seed_directory():
-        flash(line, "success")
+    seeded = not queries.directory()["employees"]
+    seed_directory()  # its lines are for the CLI (`flask demo seed`); the page says the same in its language
+    counts = queries.directory()
+    flash(_("Sandbox directory seeded: %(employees)s employees (%(unlicensed)s unlicensed) in "
+            "%(departments)s departments, %(tags)s tags. Inboxes: /sandbox/", **counts) if seeded else
+          _("Sandbox directory kept: %(employees)s employees (%(unlicensed)s unlicensed) in "
+            "%(departments)s departments, %(tags)s tags. Inboxes: /sandbox/", **counts), "success")
     db.session.commit()
     return redirect(url_for(".index"))

@@ -1,8 +1,9 @@
 """Buttons that change something: each a form, so CSRF protects it."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 
 class SelfTestForm(FlaskForm):
-    submit = SubmitField("Run the self-test")
+    submit = SubmitField(_l("Run the self-test"))
 

@@ -2,6 +2,7 @@
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.decorators import role_required
@@ -38,7 +39,7 @@ def after_click_page(card_id):
     if form.validate_on_submit():
         after_click.set_after_click(version, form.settings)
         db.session.commit()
-        flash(f"After-click settings of version {version.number} saved.", "success")
+        flash(_("After-click settings of version %(n)s saved.", n=version.number), "success")
         return redirect(url_for(".after_click_page", card_id=card_id))
     return render_template("settings/after_click.html", card=version.card, version=version,
                            after_click_form=form, example=after_click.example(version))
@@ -62,7 +63,7 @@ def close_poll(campaign_id):
         abort(400)
     try:
         polls.queue_close_poll(campaign, current_user)
-        flash("Closing the poll: every recipient's card will show the result and no longer take votes.",
+        flash(_("Closing the poll: every recipient's card will show the result and no longer take votes."),
               "success")
     except polls.PollError as exc:
         flash(str(exc), "warning")

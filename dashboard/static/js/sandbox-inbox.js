@@ -11,11 +11,11 @@
   const FAST_POLL_MS = 400; // for a few seconds after a click, to show the callback's fate soon
   const FAST_FOR_MS = 8000;
   const STATUS = {
-    queued: ['Queued', 'text-bg-secondary'],
-    sending: ['Sending', 'text-bg-info'],
-    retrying: ['Retrying', 'text-bg-warning'],
-    delivered: ['Delivered', 'text-bg-success'],
-    failed: ['Failed', 'text-bg-danger'],
+    queued: [_('Queued'), 'text-bg-secondary'],
+    sending: [_('Sending'), 'text-bg-info'],
+    retrying: [_('Retrying'), 'text-bg-warning'],
+    delivered: [_('Delivered'), 'text-bg-success'],
+    failed: [_('Failed'), 'text-bg-danger'],
   };
 
   function h(tag, cls, text) {
@@ -110,7 +110,7 @@
     updateCards(cards) {
       Array.from(this.root.children).forEach((el) => { if (!el.dataset.cardId) el.remove(); });
       if (!cards.length) {
-        this.root.appendChild(h('p', 'sandbox-empty', 'No cards yet. Send a campaign to this employee and it appears here.'));
+        this.root.appendChild(h('p', 'sandbox-empty', _('No cards yet. Send a campaign to this employee and it appears here.')));
       }
       const ids = new Set(cards.map((c) => c.id));
       cards.forEach((card, index) => {
@@ -138,7 +138,7 @@
       item.dataset.testid = 'inbox-card';
       item.appendChild(h('div', 'sandbox-time', card.time));
       if (card.recalled) {
-        item.appendChild(h('div', 'sandbox-recalled', 'The app recalled this message.'));
+        item.appendChild(h('div', 'sandbox-recalled', _('The app recalled this message.')));
       } else {
         const row = h('div', 'wc-phone-chat');
         const avatar = h('div', 'wc-avatar');
@@ -167,17 +167,17 @@
     act(card, action) {
       if (action.kind === 'link') {
         if (action.url && /^https?:\/\//i.test(action.url)) window.open(action.url, '_blank', 'noopener');
-        else this.note(card, 'Mini-program links open only in the WeCom client.', true);
+        else this.note(card, _('Mini-program links open only in the WeCom client.'), true);
         return;
       }
-      this.note(card, 'Posting the callback to the app…', false);
+      this.note(card, _('Posting the callback to the app…'), false);
       const url = this.actUrl.replace(/\/0\/act$/, '/' + card.id + '/act');
       fetch(url, {
         method: 'POST', credentials: 'same-origin',
         headers: {'Content-Type': 'application/json', 'X-CSRFToken': this.csrf, Accept: 'application/json'},
         body: JSON.stringify(action),
       }).then((r) => r.json().catch(() => ({})).then((data) => {
-        if (!r.ok) throw new Error(data.error || ('The sandbox answered HTTP ' + r.status + '.'));
+        if (!r.ok) throw new Error(data.error || _('The sandbox answered HTTP %(status)s.', {status: r.status}));
         this.notes.delete(card.id);
         this.fastUntil = Date.now() + FAST_FOR_MS;
         this.poll();
@@ -210,14 +210,15 @@
   }
 
   function describe(cb) {
-    if (cb.event === 'template_card_menu_event') return 'Menu “' + cb.event_key + '”';
+    if (cb.event === 'template_card_menu_event') return _('Menu “%(key)s”', {key: cb.event_key});
     const picks = Object.values(cb.selected || {}).map((ids) => ids.join(', '));
-    return '“' + cb.event_key + '”' + (picks.length ? ' with ' + picks.join('; ') : '');
+    if (!picks.length) return '“' + cb.event_key + '”';
+    return _('“%(key)s” with %(picks)s', {key: cb.event_key, picks: picks.join('; ')});
   }
 
   function attemptText(a) {
-    const parts = [a.duplicate ? 'copy' : '#' + a.number];
-    parts.push(a.http ? 'HTTP ' + a.http : 'no HTTP answer');
+    const parts = [a.duplicate ? _('copy') : '#' + a.number];
+    parts.push(a.http ? 'HTTP ' + a.http : _('no HTTP answer'));
     if (a.seconds !== undefined) parts.push(a.seconds.toFixed(2) + ' s');
     if (a.note) parts.push(a.note);
     if (a.reply) parts.push(a.reply);
@@ -225,10 +226,11 @@
   }
 
   function lastAttempt(cb) {
-    if (!cb.attempts.length) return cb.status === 'queued' ? 'waiting for the worker' : '';
+    if (!cb.attempts.length) return cb.status === 'queued' ? _('waiting for the worker') : '';
     const real = cb.attempts.filter((a) => !a.duplicate);
     const a = real[real.length - 1];
-    return (a.reply || a.note || ('HTTP ' + a.http)) + (real.length > 1 ? ' (' + real.length + ' attempts)' : '');
+    const text = a.reply || a.note || ('HTTP ' + a.http);
+    return real.length > 1 ? _('%(text)s (%(n)s attempts)', {text, n: real.length}) : text;
   }
 
   function renderCallback(cb, wasOpen) {
@@ -247,7 +249,7 @@
     }
     const details = h('details', 'small');
     details.open = Boolean(wasOpen);
-    details.append(h('summary', '', 'Event XML (before encryption)'), h('pre', 'sandbox-xml', cb.xml));
+    details.append(h('summary', '', _('Event XML (before encryption)')), h('pre', 'sandbox-xml', cb.xml));
     item.appendChild(details);
     return item;
   }
