@@ -38,10 +38,13 @@ run: $(VENV)/.runtime
 	  $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## system-deps: Debian packages the tests need, installed when missing: Chromium for browser
-##      tests, redis-server for the Redis queue tests and PostgreSQL for the second run of the
-##      suite (the tests start their own servers, on free ports)
+##      tests (with a Chinese font, fonts-noto-cjk, for the pages in Chinese), redis-server for
+##      the Redis queue tests and PostgreSQL for the second run of the suite (the tests start
+##      their own servers, on free ports)
+CJK_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 system-deps:
 	@missing=""; test -x $(CHROMIUM) || missing="chromium"; \
+	  test -f $(CJK_FONT) || missing="$$missing fonts-noto-cjk"; \
 	  test -x $(REDIS_SERVER) || missing="$$missing redis-server"; \
 	  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	    || missing="$$missing postgresql"; \
@@ -64,8 +67,8 @@ fuzz: $(VENV)/.dev
 ## i18n: gather the messages of the code, templates and scripts into dashboard/translations/*.po
 ##       (then write the Chinese of each new one there) and compile them to the .mo files the app reads
 i18n: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output \
-	  -o dashboard/translations/messages.pot dashboard
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --sort-output \
+	  -o dashboard/translations/messages.pot .
 	$(BIN)/pybabel update -i dashboard/translations/messages.pot -d dashboard/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --quiet -d dashboard/translations --statistics
