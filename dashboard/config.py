@@ -126,6 +126,20 @@ def load(app, test_config=None):
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`."
             )
         app.config["SECRET_KEY"] = kept_secret(instance / "secret_key")
+    _check_locale(app.config)
+
+
+def _check_locale(config) -> None:
+    """A mistyped language or time zone is reported at start-up, not on the first page shown."""
+    from zoneinfo import ZoneInfo
+
+    if config["DEFAULT_LANGUAGE"] not in ("zh", "en"):
+        raise ConfigError(f"DEFAULT_LANGUAGE must be zh or en, not {config['DEFAULT_LANGUAGE']!r}.")
+    try:
+        ZoneInfo(str(config["TIMEZONE"]))
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a time zone: use a name such as "
+                          "Asia/Shanghai.") from None
 
 
 def with_driver(url: str) -> str:

@@ -90,3 +90,12 @@ def test_csrf_is_on_unless_a_test_switches_it_off(tmp_path):
     plain = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                         "INSTANCE_PATH": str(tmp_path / "plain")})
     assert plain.config.get("WTF_CSRF_ENABLED", True) is True
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("DEFAULT_LANGUAGE", "fr", "DEFAULT_LANGUAGE must be zh or en"),
+    ("TIMEZONE", "Asia/Shangai", "is not a time zone"),
+])
+def test_a_mistyped_language_or_time_zone_stops_the_start(tmp_path, key, value, words):
+    with pytest.raises(ConfigError, match=words):
+        create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path), key: value})
