@@ -43,15 +43,15 @@ def init_app(app) -> None:
 
 
 def select_language() -> str:
-    """The language of this request (see the module docstring); DEFAULT_LANGUAGE outside one."""
-    default = current_app.config["DEFAULT_LANGUAGE"]
+    """The language of this request (see the module docstring); English outside one (the worker
+    and the CLI, whose texts go to logs and the audit trail)."""
     if not has_request_context():
-        return "en"  # the worker, the CLI: their text goes to logs and the audit trail
+        return "en"
     if request.path.startswith(API_PREFIX):
         return request.accept_languages.best_match(LANGUAGES) or "en"
     chosen = getattr(current_user, "language", None) if current_user.is_authenticated else None
     return (chosen if chosen in LANGUAGES else None) or _cookie() \
-        or request.accept_languages.best_match(LANGUAGES) or default
+        or request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LANGUAGE"]
 
 
 def _cookie() -> str | None:
