@@ -14,10 +14,11 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import dates
 from babel.messages.extract import extract_from_file
 from babel.support import Translations
 from flask import current_app, has_request_context, request
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -39,7 +40,7 @@ def init_app(app) -> None:
                    timezone_selector=lambda: current_app.config["TIMEZONE"])
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace folded
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, language=language, js_catalog=js_catalog)
-    app.jinja_env.filters["datetime"] = format_time
+    app.jinja_env.filters.update(datetime=format_time, in_zone=in_zone)
 
 
 def select_language() -> str:
@@ -65,14 +66,22 @@ def language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
 
 
-def format_time(value: datetime | None, pattern: str | None = None) -> str:
-    """A stored UTC time in TIMEZONE, in the page's language; ``pattern`` (strftime) for compact
-    numeric forms such as "%m-%d %H:%M", which read the same in every language."""
+def format_time(value: datetime | None, pattern: str | None = None, zone: str | None = None) -> str:
+    """A stored UTC time in ``zone`` (default TIMEZONE), in the page's language; ``pattern``
+    (strftime) for compact numeric forms such as "%m-%d %H:%M", which read the same in every
+    language."""
     if value is None:
         return ""
+    tzinfo = ZoneInfo(zone or current_app.config["TIMEZONE"])
     if pattern is not None:
-        return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(pattern)
-    return format_datetime(value, DATETIME_FORMATS[language()])
+        return value.astimezone(tzinfo).strftime(pattern)
+    return dates.format_datetime(value, DATETIME_FORMATS[language()], tzinfo=tzinfo,
+                                 locale=get_locale() or "en")
+
+
+def in_zone(value: datetime | None, zone: str, pattern: str | None = None) -> str:
+    """The `in_zone` filter: a time in a campaign's own time zone."""
+    return format_time(value, pattern, zone)
 
 
 @cache

@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,6 +6,7 @@ from flask_login import current_user
 from ..auth import role_required
 from ..callback.polls import close_poll_panel
 from ..extensions import db
+from ..i18n import in_zone
 from ..models import Audience, Campaign
 from ..wecom.errors import WeComError
 from . import directory, jobs, queries, service
@@ -26,12 +25,6 @@ ACTIONS = {
     "recall": (service.recall, _l("Campaign recalled."), False),
     "resend": (service.resend_failed, _l("Campaign sent again to the failed recipients."), True),
 }
-
-
-@bp.app_template_filter("in_zone")
-def in_zone(value, zone, fmt="%Y-%m-%d %H:%M"):
-    """A UTC datetime shown in a campaign's own time zone."""
-    return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
 
 
 bp.add_app_template_filter(describe, "describe_recipients")
