@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard import tasks
 from dashboard.extensions import db
@@ -51,7 +52,7 @@ def test_choose_card_pick_recipients_check_send_and_watch_progress(app, fake, li
 
     assert page.locator("#check-recipients").inner_text() == "1,203"
     assert page.locator("#check-calls").inner_text() == "2"
-    assert "报名确认" in page.locator(".campaign-card-preview").inner_text()  # the card, rendered
+    expect(page.locator(".campaign-card-preview")).to_contain_text("报名确认")  # rendered on load
     page.get_by_text("The request body (JSON)").click()
     assert "\"task_id\": \"c1-" in page.locator(".json-preview").inner_text()
     app.config["CAMPAIGN_CONCURRENT_CALLS"] = 1  # one batch after the other,
