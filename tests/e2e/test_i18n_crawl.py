@@ -415,7 +415,7 @@ def chinese(browser, tmp_path_factory) -> Crawl:
 
 @pytest.fixture(scope="module")
 def english(browser, tmp_path_factory) -> Crawl:
-    return run_crawl(browser, tmp_path_factory.mktemp("en"), EN, "en-US", "en")
+    return run_crawl(browser, tmp_path_factory.mktemp("en"), EN, "en-US", "en", phone=True)
 
 
 @pytest.fixture(scope="module")
@@ -501,11 +501,13 @@ def test_the_crawl_visits_every_page(chinese, english):
         assert not pages - crawl.rendered, f"templates no crawled page renders: {sorted(pages - crawl.rendered)}"
 
 
-def test_chinese_pages_fit_a_phone(chinese):
+@pytest.mark.parametrize("language", ["chinese", "english"])
+def test_pages_fit_a_phone_in_either_language(request, language):
     """At 375 px the page does not scroll sideways: a label too long for the screen does."""
     problem = missing_chinese_font()
     assert not problem, f"Widths not measurable: {problem}"
+    crawl = request.getfixturevalue(language)
     wide = [f"{name}: {o['scrollWidth']} px wide for {o['innerWidth']} px; widest: {o['element']} "
-            f"(right edge at {o['right']} px) “{o['text']}”" for name, o in chinese.overflow.items()]
-    assert not wide, "Chinese pages wider than a phone:\n  " + "\n  ".join(wide)
+            f"(right edge at {o['right']} px) “{o['text']}”" for name, o in crawl.overflow.items()]
+    assert not wide, f"{language.title()} pages wider than a phone:\n  " + "\n  ".join(wide)
 
