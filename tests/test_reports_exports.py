@@ -1,13 +1,16 @@
 """CSV exports: UTF-8 with a BOM, streamed in chunks, names only when the campaign allows them."""
 import csv
 import io
+import json
 
 import pytest
 
 from dashboard.extensions import db
-from dashboard.models import Campaign
+from dashboard.models import Campaign, Delivery
+from dashboard.models.event import MENU, REPLY
 from dashboard.reports import exports
-from tests.test_reports import lunch_poll, make_directory
+from tests.test_reports import (lunch_poll, make_campaign, make_directory, make_event, make_ledger,
+                                make_version, stored)
 
 
 @pytest.fixture
@@ -106,3 +109,99 @@ def test_the_report_pages_link_the_english_exports(client, login, poll):
     body = client.get(f"/reports/{poll}").get_data(as_text=True)
     for kind in ENGLISH_HEADERS:
         assert f'href="/reports/{poll}/{kind}.csv?header=en"' in body
+
+
+# --- formula injection (security issue, point 2): text a spreadsheet would run gets a leading ' ---
+
+DANGER = ("=", "+", "-", "@", "\t", "\r")
+EVIL_CARD = {  # a staff member's poll: title, question key, option ids and texts, buttons, menu
+    "card_type": "vote_interaction", "main_title": {"title": "=1+1 Offsite?"},
+    "checkbox": {"question_key": "=q", "mode": 1, "option_list": [
+        {"id": "+a", "text": "=cmd|'/c calc'!A0"}, {"id": "-b", "text": "-3"},
+        {"id": "@c", "text": "@SUM(A1:A9)"}, {"id": "\td", "text": "\r=1+1"}]},
+    "submit_button": {"text": "+Go", "key": "-submit"},
+    "action_menu": {"desc": "more", "action_list": [{"text": "\tlater", "key": "@later"}]},
+}
+
+
+@pytest.fixture
+def evil(app):
+    """A campaign whose user-visible names, keys and texts start with each dangerous character."""
+    with app.app_context():
+        make_directory({"=u1": ("+Mallory", [7]), "-u2": ("@Eve", [8]), "@u3": ("\tTab", [7, 8])},
+                       {7: ("=HYPERLINK(\"x\")", 0), 8: ("-Sales", 0)})
+        campaign = make_campaign(make_version(EVIL_CARD, "Evil"), name="=1+1 Offsite?")
+        make_ledger(campaign, {"=u1": "accepted", "-u2": "accepted", "@u3": "accepted", "\ru4": "invalid"})
+        db.session.flush()
+        for delivery in db.session.scalars(db.select(Delivery).filter_by(campaign_id=campaign.id)):
+            delivery.detail = "=ERROR(1)" if delivery.state == "invalid" else None
+        make_event(campaign, "=u1", 100, key="-submit", selected={"=q": ["+a", "-b"]})
+        make_event(campaign, "-u2", 110, key="-submit", selected={"=q": ["@c", "\td"]})
+        make_event(campaign, "@u3", 120, key="@later", event=MENU)
+        stored()
+        return campaign.id
+
+
+def no_live_formula(table: list[list[str]]) -> None:
+    """Not one cell of the file, header or data, begins with what a spreadsheet would run."""
+    bad = [cell for row in table for cell in row if cell.startswith(DANGER)]
+    assert not bad, bad
+
+
+def test_formula_safe_quotes_text_and_leaves_numbers():
+    table = [("=1+1", "'=1+1"), ("+1", "'+1"), ("-3", "'-3"), ("@SUM(A1)", "'@SUM(A1)"),
+             ("\tx", "'\tx"), ("\r=1", "'\r=1"), ("=cmd|'/c calc'!A0", "'=cmd|'/c calc'!A0"),
+             ("a=1", "a=1"), ("", ""), ("'=already", "'=already"), ("饺子", "饺子"), (" =1", " =1"),
+             (-3, -3), (-0.5, -0.5), (0, 0), (42, 42), (None, None)]
+    for value, expected in table:
+        assert exports.formula_safe(value) == expected, value
+        assert type(exports.formula_safe(value)) is type(expected)
+
+
+def test_stream_writes_every_cell_through_formula_safe():
+    text = "".join(exports.stream(["=h", "n"], iter([[["=x", -3, "-3", 1.5]], [["+y", -0.25, "", "@z"]]])))
+    assert text == "\ufeff'=h,n\r\n'=x,-3,'-3,1.5\r\n'+y,-0.25,,'@z\r\n"
+
+
+def test_ledger_csv_is_formula_safe(client, login, evil):
+    login("manager")
+    table = rows(client.get(f"/reports/{evil}/ledger.csv?header=en"))
+    no_live_formula(table)
+    by_user = {r[0]: r for r in table[1:]}
+    assert set(by_user) == {"'=u1", "'-u2", "'@u3", "'\ru4"}
+    assert by_user["'=u1"][1:3] == ["'+Mallory", "'=HYPERLINK(\"x\")"]
+    assert by_user["'-u2"][1:3] == ["'@Eve", "'-Sales"]
+    assert by_user["'@u3"][1:3] == ["'\tTab", "'=HYPERLINK(\"x\") / -Sales"]
+    assert by_user["'\ru4"][3:5] == ["invalid", "'=ERROR(1)"]
+    assert all(int(r[5]) == 1 for r in table[1:])  # the batch number is still a number
+
+
+def test_events_csv_is_formula_safe(client, login, evil):
+    login("manager")
+    table = rows(client.get(f"/reports/{evil}/events.csv?header=en"))
+    no_live_formula(table)
+    assert len(table) == 4
+    first, second, menu = table[1:]
+    assert first[3:9] == ["'=u1", "'+Mallory", REPLY, "'-submit", "'+Go",
+                          "'=1+1 Offsite?: =cmd|'/c calc'!A0, -3"]
+    assert json.loads(first[9]) == {"=q": ["+a", "-b"]}  # the JSON starts with {: left as it is
+    assert second[3:8] == ["'-u2", "'@Eve", REPLY, "'-submit", "'+Go"]
+    assert menu[3:8] == ["'@u3", "'\tTab", MENU, "'@later", "'\tlater"]
+    for row in table[1:]:  # event_id and campaign_id are still numbers
+        assert int(row[0]) > 0 and int(row[1]) == evil
+
+
+def test_tallies_csv_is_formula_safe(client, login, evil):
+    login("staff")
+    table = rows(client.get(f"/reports/{evil}/tallies.csv?header=en"))
+    no_live_formula(table)
+    assert ["question =q", "", "'=1+1 Offsite?", "2", ""] in table
+    assert ["vote =q", "'+a", "'=cmd|'/c calc'!A0", "1", "50.0"] in table
+    assert ["vote =q", "'-b", "'-3", "1", "50.0"] in table  # "-3" typed as an option: text, quoted
+    assert ["vote =q", "'@c", "'@SUM(A1:A9)", "1", "50.0"] in table
+    assert ["vote =q", "'\td", "'\r=1+1", "1", "50.0"] in table
+    assert ["click", "'-submit", "'+Go", "2", "100.0"] in table
+    assert ["menu", "'@later", "'\tlater", "1", "100.0"] in table
+    for row in table[1:]:  # counts and percents still parse as numbers
+        float(row[3])
+        assert row[4] == "" or float(row[4]) >= 0

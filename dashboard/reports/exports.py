@@ -4,7 +4,8 @@ so a million rows never sit in memory. UTF-8 with a BOM first, so Excel shows Ch
 Column names, and the fixed words a person reads in cells (a delivery state, what a figure is),
 are in the page's language; ``english=True`` (``?header=en``) gives the English names and words
 scripts rely on. Data stays as stored (user ids, keys, option ids), times are ISO 8601 in the
-campaign's zone.
+campaign's zone, except that text a spreadsheet would run as a formula gets a leading ``'``
+(``formula_safe``, applied to every cell in ``stream``, the one place rows are written).
 """
 from __future__ import annotations
 
@@ -52,16 +53,30 @@ def _header(names: list[str]) -> list[str]:
     return [str(COLUMNS[name]) for name in names]
 
 
+# What makes Excel, LibreOffice or Sheets read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value):
+    """A cell as it may be opened in a spreadsheet: text starting with = + - @ tab or CR gets a
+    leading ' so it shows as text instead of running (``=cmd|'/c calc'!A0``, ``@SUM(..)``).
+    Decided by the Python type: only str is text (so the option name "-3" gets the quote), while
+    ints and floats are numbers written as they are (-3 stays -3); anything else is left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def stream(header: list[str], rows: Iterable[Iterable[list]]) -> Iterator[str]:
-    """The BOM and header, then one string per chunk of rows."""
+    """The BOM and header, then one string per chunk of rows; every cell through formula_safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([formula_safe(cell) for cell in header])
     yield BOM + buffer.getvalue()
     for chunk in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(chunk)
+        writer.writerows([formula_safe(cell) for cell in row] for row in chunk)
         yield buffer.getvalue()
 
 
