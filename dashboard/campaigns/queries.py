@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -42,6 +42,35 @@ HISTORY = {
     "campaign.poll_close_failed": _l("campaign.poll close failed"),
 }
 STALE_DIRECTORY = timedelta(hours=24)
+
+
+# --- who may read and change a campaign --------------------------------------------------------
+# A campaign belongs to its creator; a reminder or a test send to the campaign it came from.
+# Managers (and admins) read every campaign, staff those they own; only the owner (staff) and
+# admins change one. The report pages, the campaign pages and the close-poll page all use these.
+
+
+def owner_id(campaign: Campaign) -> int | None:
+    parent = db.session.get(Campaign, campaign.parent_id) if campaign.parent_id else None
+    return (parent or campaign).created_by_id
+
+
+def can_read(user, campaign: Campaign) -> bool:
+    return user.has_role("manager") or owner_id(campaign) == user.id
+
+
+def can_change(user, campaign: Campaign) -> bool:
+    return user.has_role() or (user.has_role("staff") and owner_id(campaign) == user.id)
+
+
+def campaign_for(user, campaign_id: int, *, write: bool = False) -> Campaign:
+    """The campaign, if ``user`` may read it (``write``: change it); 404 if there is none, 403
+    if it is someone else's. A campaign nobody created (only scripts and test fixtures make
+    one: the pages and the API always record the creator) is left to the route's role."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if owner_id(campaign) is not None and not (can_change if write else can_read)(user, campaign):
+        abort(403)
+    return campaign
 
 
 # --- cards -------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def check(campaign_id):
 @bp.route("/<int:campaign_id>/test", methods=["POST"])
 @role_required(*STAFF)
 def test_send(campaign_id):
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = queries.campaign_for(current_user, campaign_id, write=True)
     form = TestSendForm()
     if not form.validate_on_submit():
         flash(" ".join(form.userids.errors), "danger")
@@ -108,7 +108,7 @@ def test_send(campaign_id):
 @bp.route("/<int:campaign_id>/send", methods=["POST"])
 @role_required(*STAFF)
 def send(campaign_id):
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = queries.campaign_for(current_user, campaign_id, write=True)
     if not _run(service.send, campaign):
         return redirect(url_for(".check", campaign_id=campaign.id))
     jobs.deliver(campaign.id, eta=campaign.send_at)
@@ -123,7 +123,7 @@ def send(campaign_id):
 @bp.route("/<int:campaign_id>/<any(pause, resume, cancel, recall, resend):action>", methods=["POST"])
 @role_required(*STAFF)
 def act(campaign_id, action):
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = queries.campaign_for(current_user, campaign_id, write=True)
     function, message, queue = ACTIONS[action]
     if _run(function, campaign):
         if queue:
@@ -135,7 +135,7 @@ def act(campaign_id, action):
 @bp.route("/<int:campaign_id>")
 @role_required(*READERS)
 def show(campaign_id):
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = queries.campaign_for(current_user, campaign_id)
     state = request.args.get("state") or None
     ledger = queries.ledger_page(campaign, state, request.args.get("page", 1, type=int))
     return render_template(
@@ -149,7 +149,7 @@ def show(campaign_id):
 @bp.route("/<int:campaign_id>/progress")
 @role_required(*READERS)
 def progress(campaign_id):
-    return queries.progress(db.get_or_404(Campaign, campaign_id))
+    return queries.progress(queries.campaign_for(current_user, campaign_id))
 
 
 @bp.route("/directory/refresh", methods=["POST"])
@@ -193,8 +193,8 @@ def _run(action, *args):
 
 
 def _draft_or_redirect(campaign_id: int) -> Campaign:
-    """Only drafts are edited and checked; anything else goes to its campaign page."""
-    campaign = db.get_or_404(Campaign, campaign_id)
+    """Only drafts are edited and checked, by their owner; anything else goes to its campaign page."""
+    campaign = queries.campaign_for(current_user, campaign_id, write=True)
     if campaign.status != "draft" or campaign.is_test:
         flash(_("This campaign is %(label)s; it can no longer be changed.",
                 label=queries.label(campaign.status)), "info")

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, bindparam, cast, exists, func, literal, select, true, union_all
 
 from ..campaigns.families import family_ids, is_reminder, reminders, root  # noqa: F401
+from ..campaigns.queries import can_read  # noqa: F401  (the rule visible_to applies in SQL)
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, OptionTally, Respondent,
                       utcnow)
@@ -41,12 +42,9 @@ LIVE_FOR = timedelta(days=1)  # a sent campaign's report keeps refreshing this l
 
 
 def visible_to(user):
-    """Managers (and admins) read every campaign's report; staff those they created."""
+    """Managers (and admins) read every campaign's report; staff those they created
+    (campaigns.queries.can_read, as a condition on reportable campaigns)."""
     return true() if user.has_role("manager") else Campaign.created_by_id == user.id
-
-
-def can_read(user, campaign: Campaign) -> bool:
-    return user.has_role("manager") or campaign.created_by_id == user.id
 
 
 def reportable():

@@ -8,8 +8,9 @@ from flask_login import current_user
 from ..auth.decorators import role_required
 from ..callback import after_click, codes, polls
 from ..callback.forms import AfterClickForm, ClosePollForm
+from ..campaigns import queries as campaign_queries
 from ..extensions import db
-from ..models import Campaign, Card
+from ..models import Card
 from . import diagnostics
 from .forms import SelfTestForm
 
@@ -48,7 +49,7 @@ def after_click_page(card_id):
 @bp.route("/campaigns/<int:campaign_id>/close-poll")
 @role_required("staff")
 def poll(campaign_id):
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = campaign_queries.campaign_for(current_user, campaign_id)
     closed_card = json.dumps(polls.closed_card(campaign), ensure_ascii=False, indent=2)
     return render_template("settings/close_poll.html", campaign=campaign, close_form=ClosePollForm(),
                            codes=codes.expiring_codes(campaign), closed_card=closed_card,
@@ -58,7 +59,7 @@ def poll(campaign_id):
 @bp.route("/campaigns/<int:campaign_id>/close-poll", methods=["POST"])
 @role_required("staff")
 def close_poll(campaign_id):
-    campaign = db.get_or_404(Campaign, campaign_id)
+    campaign = campaign_queries.campaign_for(current_user, campaign_id, write=True)
     if not ClosePollForm().validate_on_submit():
         abort(400)
     try:
