@@ -24,14 +24,13 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, bindparam, cast, exists, func, literal, select, true, union_all
+from sqlalchemy import bindparam, exists, func, literal, select, true, union_all
 
 from ..campaigns.families import family_ids, is_reminder, reminders, root  # noqa: F401
 from ..campaigns.queries import can_read  # noqa: F401  (the rule visible_to applies in SQL)
 from ..extensions import db
 from ..models import (Campaign, CardEvent, CurrentAnswer, Delivery, EventCount, OptionTally, Respondent,
                       utcnow)
-from ..models.base import epoch
 from ..models.campaign import DELIVERY_STATES
 from ..models.event import MENU, REPLY
 
