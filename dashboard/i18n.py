@@ -30,8 +30,16 @@ COOKIE = "lang"
 API_PREFIX = "/api/"
 JS_FOLDER = Path(__file__).parent / "static" / "js"
 TRANSLATIONS = Path(__file__).parent / "translations"
-# Times: the locale's own order and words (2026年12月2日 17:03 / Dec 2, 2026, 5:03 PM).
-DATETIME_FORMATS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, h:mm a"}
+# Times, in the locale's own order and words, by size: "long" (2026年12月2日 17:03 / Dec 2, 2026,
+# 5:03 PM) unless a page asks for a date, seconds, or a short form without the year.
+TIME_FORMS = {
+    "long": {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, h:mm a"},
+    "date": {"zh": "y年M月d日", "en": "MMM d, y"},
+    "seconds": {"zh": "y年M月d日 HH:mm:ss", "en": "MMM d, y, h:mm:ss a"},
+    "short": {"zh": "M月d日 HH:mm", "en": "MMM d, h:mm a"},
+    "short_seconds": {"zh": "M月d日 HH:mm:ss", "en": "MMM d, h:mm:ss a"},
+    "time": {"zh": "HH:mm:ss", "en": "h:mm:ss a"},
+}
 
 
 def init_app(app) -> None:
@@ -66,22 +74,18 @@ def language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
 
 
-def format_time(value: datetime | None, pattern: str | None = None, zone: str | None = None) -> str:
-    """A stored UTC time in ``zone`` (default TIMEZONE), in the page's language; ``pattern``
-    (strftime) for compact numeric forms such as "%m-%d %H:%M", which read the same in every
-    language."""
+def format_time(value: datetime | None, form: str = "long", zone: str | None = None) -> str:
+    """A stored UTC time in ``zone`` (default TIMEZONE), in the page's language (TIME_FORMS)."""
     if value is None:
         return ""
     tzinfo = ZoneInfo(zone or current_app.config["TIMEZONE"])
-    if pattern is not None:
-        return value.astimezone(tzinfo).strftime(pattern)
-    return dates.format_datetime(value, DATETIME_FORMATS[language()], tzinfo=tzinfo,
+    return dates.format_datetime(value, TIME_FORMS[form][language()], tzinfo=tzinfo,
                                  locale=get_locale() or "en")
 
 
-def in_zone(value: datetime | None, zone: str, pattern: str | None = None) -> str:
+def in_zone(value: datetime | None, zone: str, form: str = "long") -> str:
     """The `in_zone` filter: a time in a campaign's own time zone."""
-    return format_time(value, pattern, zone)
+    return format_time(value, form, zone)
 
 
 @cache

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..i18n import format_time
 from ..models import ResponseCode, SendBatch, utcnow
 from . import rollup
 from .service import RESPONSE_CODE_LIFE, record_response_code
@@ -93,7 +92,7 @@ def _message(valid: int, sends: int, uncovered: int, deadline, now: datetime) ->
                  "would not update their recipients' cards.", uncovered=uncovered, total=sends)
     if deadline - now < WARN_BEFORE:
         left = int((deadline - now).total_seconds() // 60)
-        local = deadline.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+        local = format_time(deadline)
         return _("The last response codes expire at %(time)s (in %(hour)s h %(minute)s min): close "
                  "the poll before then, or the recipients' cards can no longer be updated.",
                  time=local, hour=left // 60, minute=left % 60)
