@@ -71,7 +71,7 @@ i18n: $(VENV)/.dev
 	  -o dashboard/translations/messages.pot .
 	$(BIN)/pybabel update -i dashboard/translations/messages.pot -d dashboard/translations \
 	  --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/pybabel compile --quiet -d dashboard/translations --statistics
+	$(BIN)/pybabel compile -d dashboard/translations --statistics
 
 bench: $(VENV)/.dev system-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

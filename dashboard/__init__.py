@@ -28,16 +28,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    from . import api, auth, callback, campaigns, cards, cli, main, models, reports, settings
+    from . import (api, auth, callback, campaigns, cards, cli, conversations, directory, main, models,
+                   reports, settings)
 
     login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
-    for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, callback.bp, reports.bp, settings.bp,
-                      *api.blueprints):
+    for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, conversations.bp, directory.bp, callback.bp,
+                      reports.bp, settings.bp, *api.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(callback.bp)
     csrf.exempt(api.bp)
     campaigns.init_app(app)  # the delivery jobs
     callback.init_app(app)  # the fast path, the roll-up and close-poll jobs, the task-id cache
+    directory.init_app(app)  # the read, change-applying and periodic-sync jobs
+    conversations.init_app(app)  # the answer jobs and the callback's handler for messages
     if app.config["SANDBOX"]:
         from . import sandbox  # never imported when a real WeCom app is configured
 

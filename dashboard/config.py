@@ -44,6 +44,10 @@ class Defaults:
     RETENTION_DAYS = 180  # `flask retention purge`: finished campaigns idle this long lose names
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host to believe
     WECOM_CALLBACK_ALLOW = ""  # who may call the callback: `wecom` and/or networks; empty = anyone
+    DIRECTORY_SYNC_INTERVAL = 21600  # seconds between the worker's whole reads of the directory
+    DIRECTORY_READ_CONCURRENCY = 4  # departments read at once during a whole read
+    DIRECTORY_READ_WAIT = 120  # seconds a request needing the directory waits for a read
+    WELCOME_EVERY = 86400  # seconds: a member gets the welcome at most once in this long
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -68,9 +72,13 @@ ENVIRONMENT = {
     "WECOM_CALLBACK_ALLOW": "WECOM_CALLBACK_ALLOW",
     "DEFAULT_LANGUAGE": "DEFAULT_LANGUAGE",
     "TIMEZONE": "TIMEZONE",
+    "DIRECTORY_SYNC_INTERVAL": "DIRECTORY_SYNC_INTERVAL",
+    "DIRECTORY_READ_CONCURRENCY": "DIRECTORY_READ_CONCURRENCY",
+    "WELCOME_EVERY": "WELCOME_EVERY",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
-            "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES"}
+            "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES", "DIRECTORY_SYNC_INTERVAL",
+            "DIRECTORY_READ_CONCURRENCY", "WELCOME_EVERY"}
 #: Never shown whole: not in pages, logs, errors or repr(app.config); settings show the last characters.
 SECRETS = ("SECRET_KEY", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 #: The WeCom connection; where each came from is kept in CREDENTIAL_SOURCES for the settings page.

@@ -6,12 +6,21 @@
 It keeps a small directory, issues tokens and one-time response codes, checks what WeCom
 checks on the calls the dashboard makes, records every request, counts deliveries per user,
 and injects faults: ``fail_next``, ``hang_next``, ``drop_next``, ``expire_tokens``, ``latency``.
+
+The directory can change between reads (``add_user``, ``remove_user``, ``rename_user``,
+``set_name``, ``move_user``, ``add_department``, ``remove_department``, ``set_tag``), answer
+without names as WeCom does for apps created after mid-2022 (``hide_names``), refuse
+user/list_id as it does without the contacts-sync secret (``list_id_forbidden``) and cut
+user/list_id into small pages (``list_id_page``).
+
+The app's menu (menu/create, menu/get, menu/delete) is kept in ``menu`` after WeCom's checks.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import socket
 import sys
 import threading
@@ -34,6 +43,14 @@ USERS = [
     {"userid": "zhaoliu", "name": "赵六", "department": [3]},
 ]
 TAGS = [{"tagid": 1, "tagname": "managers", "userlist": ["zhangsan"], "partylist": [3]}]
+NAME_KEYS = ("name", "name_en")  # what hide_names leaves out
+MAX_LIST_ID_LIMIT = 10000
+CURSOR_PREFIX = "fake-cursor-"
+# The app's menu as doc 90231 (a 2021 copy) states it, with the errcodes of WeCom's errcode page.
+MENU_TYPES = ("click", "view", "view_miniprogram", "scancode_push", "scancode_waitmsg",
+              "pic_sysphoto", "pic_photo_or_album", "pic_weixin", "location_select")
+MENU_KEY_BYTES, MENU_URL_BYTES = 128, 1024
+MENU_NAME_BYTES = (16, 40)  # (a top-level button, a sub-button)
 
 
 @dataclass(frozen=True)
@@ -54,11 +71,88 @@ def _ids(value) -> list[str]:
     return [s for s in str(value or "").split("|") if s]
 
 
+def _ok(**fields) -> dict:
+    return {"errcode": 0, "errmsg": "ok", **fields}
+
+
+def _retag(userids: list[str], old: str, new: dict | None) -> list[str]:
+    """A tag's userids with ``old`` changed to ``new``'s userid, or left out if ``new`` is None."""
+    kept = []
+    for userid in userids:
+        if userid.lower() != old.lower():
+            kept.append(userid)
+        elif new is not None:
+            kept.append(new["userid"])
+    return kept
+
+
+def _page_start(cursor) -> int | None:
+    """Where a user/list_id page starts: 0 without a cursor, None for one the fake never gave."""
+    if not cursor:
+        return 0
+    if not isinstance(cursor, str) or not cursor.startswith(CURSOR_PREFIX):
+        return None
+    return _int(cursor.removeprefix(CURSOR_PREFIX))
+
+
+def _int(value) -> int | None:
+    """A query parameter as WeCom reads an id: digits, else no id at all."""
+    return int(value) if str(value or "").isdigit() else None
+
+
+def _menu_error(body) -> dict | None:
+    """WeCom's refusal of a menu/create body, None when it takes it: the first broken rule's
+    errcode, the sub-button code (40022-40027, 40054) when the button is a sub-button."""
+    buttons = body.get("button") if isinstance(body, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return _error(40016, "invalid button size")
+    return next((e for e in (_button_error(b, sub=False) for b in buttons) if e), None)
+
+
+def _button_error(button, sub: bool) -> dict | None:
+    what = "sub button" if sub else "button"
+    if not isinstance(button, dict):
+        return _error(40058, f"invalid {what}")
+    name = button.get("name")
+    if not isinstance(name, str) or not name or len(name.encode()) > MENU_NAME_BYTES[sub]:
+        return _error(40025 if sub else 40018, f"invalid {what} name size")
+    subs = button.get("sub_button")
+    if not (subs or ("type" not in button and "sub_button" in button)):
+        return _leaf_error(button, sub, what)
+    if sub:
+        return _error(40022, "invalid sub_menu level")
+    if not isinstance(subs, list) or not 1 <= len(subs) <= 5:
+        return _error(40023, "invalid sub button size")
+    return next((e for e in (_button_error(b, sub=True) for b in subs) if e), None)
+
+
+def _leaf_error(button: dict, sub: bool, what: str) -> dict | None:
+    """A button without sub-buttons: its type and what the type needs (appid and pagepath of a
+    view_miniprogram: 40058, WeCom's errcode for them was not found)."""
+    kind, key, url = button.get("type"), button.get("key"), button.get("url")
+    if kind not in MENU_TYPES:
+        return _error(40024 if sub else 40017, f"invalid {what} type")
+    if kind not in ("view", "view_miniprogram") and not (
+            isinstance(key, str) and key and len(key.encode()) <= MENU_KEY_BYTES):
+        return _error(40026 if sub else 40019, f"invalid {what} key size")
+    url_ok = isinstance(url, str) and url and len(url.encode()) <= MENU_URL_BYTES
+    if kind == "view" and not url_ok:
+        return _error(40027 if sub else 40020, f"invalid {what} url size")
+    if kind == "view" and not re.match(r"https?://[^/\s]", url, re.IGNORECASE):
+        return _error(40054 if sub else 40055, f"invalid {what} url domain")
+    if kind == "view_miniprogram" and not all(
+            isinstance(button.get(k), str) and button[k] for k in ("appid", "pagepath")):
+        return _error(40058, "view_miniprogram needs appid and pagepath")
+    return None
+
+
 class FakeWeCom:
     """A threaded fake of the WeCom endpoints the dashboard calls; see the module docstring.
 
     ``users`` are dicts (userid, name, department) or bare userids (put in department 1);
-    ``unlicensed`` userids get nothing and come back as ``unlicenseduser``.
+    ``unlicensed`` userids get nothing and come back as ``unlicenseduser``. ``hide_names``:
+    no member or department names in any answer; ``list_id_forbidden``: user/list_id answers
+    48002; ``list_id_page``: at most this many rows in one user/list_id answer.
     """
 
     def __init__(
@@ -73,19 +167,27 @@ class FakeWeCom:
         unlicensed=(),
         token_ttl: int = 7200,
         latency: float = 0.0,
+        hide_names: bool = False,
+        list_id_forbidden: bool = False,
+        list_id_page: int = MAX_LIST_ID_LIMIT,
     ) -> None:
         self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
         self.users = [
             u if isinstance(u, dict) else {"userid": u, "name": u, "department": [1]}
             for u in (USERS if users is None else users)
         ]
-        self.departments = DEPARTMENTS if departments is None else departments
-        self.tags = TAGS if tags is None else tags
+        # Own lists, replaced (never changed in place) by the directory helpers, so a request
+        # reads a whole list and the module's constants stay as they are.
+        self.departments = list(DEPARTMENTS if departments is None else departments)
+        self.tags = list(TAGS if tags is None else tags)
         self.unlicensed = {u.lower() for u in unlicensed}
         self.token_ttl, self.latency = token_ttl, latency
+        self.hide_names, self.list_id_forbidden = hide_names, list_id_forbidden
+        self.list_id_page = list_id_page
         self.requests: list[Recorded] = []
         self.deliveries: Counter[str] = Counter()  # userid -> messages delivered
         self.messages: dict[str, dict] = {}  # msgid -> {"body", "recipients", "recalled"}
+        self.menu: dict | None = None  # the app's menu, {"button": [...]}, as menu/create took it
         self._known = {u["userid"].lower(): u["userid"] for u in self.users}
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
         self._codes: dict[str, bool] = {}  # response_code -> used
@@ -182,6 +284,95 @@ class FakeWeCom:
                     return kind, value
         return None, None
 
+    # --- changing the directory between reads (as an admin would in WeCom's console) ---
+
+    def add_user(self, userid: str, name: str, departments: list[int]) -> None:
+        """A new member; ValueError if the userid is taken (WeCom's userids ignore case)."""
+        with self._lock:
+            if userid.lower() in self._known:
+                raise ValueError(f"userid {userid!r} exists")
+            self._check_departments(departments)
+            self.users = [*self.users, {"userid": userid, "name": name,
+                                        "department": list(departments)}]
+            self._known = {**self._known, userid.lower(): userid}
+
+    def remove_user(self, userid: str) -> None:
+        """Delete a member, from its tags too; KeyError if unknown."""
+        with self._lock:
+            self._replace_user(userid, None)
+
+    def rename_user(self, old: str, new: str) -> None:
+        """Change a member's userid (WeCom allows it once), in its tags too; name and
+        departments stay."""
+        with self._lock:
+            if new.lower() in self._known and new.lower() != old.lower():
+                raise ValueError(f"userid {new!r} exists")
+            self._replace_user(old, {**self._user(old), "userid": new})
+
+    def set_name(self, userid: str, name: str) -> None:
+        """Change a member's display name."""
+        with self._lock:
+            self._replace_user(userid, {**self._user(userid), "name": name})
+
+    def move_user(self, userid: str, departments: list[int]) -> None:
+        """Put a member in these departments instead of its current ones."""
+        with self._lock:
+            self._check_departments(departments)
+            self._replace_user(userid, {**self._user(userid), "department": list(departments)})
+
+    def add_department(self, id: int, name: str, parentid: int, order: int = 0) -> None:
+        """A new department under ``parentid``; ValueError for a taken id or unknown parent."""
+        with self._lock:
+            if id in {d["id"] for d in self.departments}:
+                raise ValueError(f"department {id} exists")
+            self._check_departments([parentid])
+            department = {"id": id, "name": name, "parentid": parentid, "order": order}
+            self.departments = [*self.departments, department]
+
+    def remove_department(self, id: int) -> None:
+        """Delete an empty department, as WeCom only allows (ValueError while it has members or
+        sub-departments); its tags lose it."""
+        with self._lock:
+            self._check_departments([id])
+            if any(d["parentid"] == id for d in self.departments):
+                raise ValueError(f"department {id} has sub-departments")  # WeCom: 60006
+            if any(id in u["department"] for u in self.users):
+                raise ValueError(f"department {id} has members")  # WeCom: 60005
+            self.departments = [d for d in self.departments if d["id"] != id]
+            self.tags = [{**t, "partylist": [p for p in t["partylist"] if p != id]}
+                         for t in self.tags]
+
+    def set_tag(
+        self, tagid: int, userids: list[str], partyids: list[int], tagname: str | None = None
+    ) -> None:
+        """Create tag ``tagid`` or replace its members (and its name, if given)."""
+        with self._lock:
+            old = next((t for t in self.tags if t["tagid"] == tagid), None)
+            tag = {"tagid": tagid, "tagname": tagname or (old or {}).get("tagname", f"tag{tagid}"),
+                   "userlist": list(userids), "partylist": list(partyids)}
+            rest = [t for t in self.tags if t["tagid"] != tagid]
+            self.tags = sorted([*rest, tag], key=lambda t: t["tagid"])
+
+    def _user(self, userid: str) -> dict:
+        """The member with this userid, whatever its case; KeyError if unknown (lock held)."""
+        known = self._known[userid.lower()]
+        return next(u for u in self.users if u["userid"] == known)
+
+    def _replace_user(self, userid: str, new: dict | None) -> None:
+        """Swap a member for ``new`` (None: delete it) in the users, the index and the tags."""
+        old = self._user(userid)["userid"]
+        replaced = [new if u["userid"] == old else u for u in self.users]
+        self.users = [u for u in replaced if u is not None]
+        known = {k: v for k, v in self._known.items() if v != old}
+        if new is not None:
+            known[new["userid"].lower()] = new["userid"]
+        self._known = known
+        self.tags = [{**t, "userlist": _retag(t["userlist"], old, new)} for t in self.tags]
+
+    def _check_departments(self, ids: list[int]) -> None:
+        if unknown := set(ids) - {d["id"] for d in self.departments}:
+            raise ValueError(f"no department {sorted(unknown)}")
+
     # --- dispatch ---
 
     def handle(self, method: str, target: str, raw: bytes) -> tuple[int, dict | None, float]:
@@ -242,9 +433,8 @@ class FakeWeCom:
     def _send(self, query: dict, body) -> dict:
         if error := self._agent_error(body):
             return error
-        card = body.get("template_card")
-        if body.get("msgtype") != "template_card" or not isinstance(card, dict):
-            return _error(40008, "invalid message type")
+        if error := self._content_error(body):
+            return error
         users, parties, tags = (_ids(body.get(k)) for k in ("touser", "toparty", "totag"))
         if not (users or parties or tags):
             return _error(82001, "All touser & toparty & totag invalid")
@@ -295,11 +485,26 @@ class FakeWeCom:
         self.messages[msgid] = {"body": body, "recipients": targets, "recalled": False}
         self.deliveries.update(targets)
         answer["msgid"] = msgid
-        card = body["template_card"]
+        card = body.get("template_card") or {}
         if card.get("card_type") in CALLBACK_CARD_TYPES or "action_menu" in card:
             answer["response_code"] = code = f"fake-rc-{next(self._serial):06d}"
             self._codes[code] = False
         return answer
+
+    @staticmethod
+    def _content_error(body: dict) -> dict | None:
+        """A template card, a text (content ≤ 2048 bytes) or news (1–8 articles with a title)."""
+        msgtype = body.get("msgtype")
+        content = body.get(msgtype) if msgtype in ("template_card", "text", "news") else None
+        if not isinstance(content, dict):
+            return _error(40008, "invalid message type")
+        if msgtype == "text" and not (0 < len(str(content.get("content", "")).encode()) <= 2048):
+            return _error(44004, "empty content or over 2048 bytes")
+        articles = content.get("articles") if msgtype == "news" else [{"title": "-"}]
+        if not isinstance(articles, list) or not 1 <= len(articles) <= 8 or not all(
+                isinstance(a, dict) and a.get("title") for a in articles):
+            return _error(40058, "news needs 1-8 articles with a title")
+        return None
 
     def _update(self, query: dict, body) -> dict:
         if error := self._agent_error(body):
@@ -336,19 +541,73 @@ class FakeWeCom:
             ids |= more
         return ids
 
-    def _departments(self, query: dict, body) -> dict:
+    def _named(self, item: dict) -> dict:
+        """``item`` as the app sees it: without names when the admin granted none."""
+        return {k: v for k, v in item.items() if k not in NAME_KEYS} if self.hide_names else item
+
+    def _in_subtree(self, query: dict) -> list[dict] | None:
+        """All departments, or those at and below ``id``; None for an unknown ``id``."""
+        departments = self.departments
         if "id" not in query:
-            return {"errcode": 0, "errmsg": "ok", "department": self.departments}
-        ids = self._subtree(int(query["id"]))
-        found = [d for d in self.departments if d["id"] in ids]
-        return {"errcode": 0, "errmsg": "ok", "department": found} if found else _error(60123)
+            return departments
+        dept_id = _int(query["id"])
+        ids = self._subtree(dept_id)
+        found = [d for d in departments if d["id"] in ids]
+        return found if any(d["id"] == dept_id for d in found) else None
+
+    def _departments(self, query: dict, body) -> dict:
+        found = self._in_subtree(query)
+        if found is None:
+            return _error(60123, "invalid department id")
+        return _ok(department=[self._named(d) for d in found])
+
+    def _department_ids(self, query: dict, body) -> dict:
+        found = self._in_subtree(query)
+        if found is None:
+            return _error(60123, "invalid department id")
+        return _ok(department_id=[{"id": d["id"], "parentid": d["parentid"],
+                                   "order": d.get("order", 0)} for d in found])
+
+    def _department_get(self, query: dict, body) -> dict:
+        dept_id = _int(query.get("id"))
+        department = next((d for d in self.departments if d["id"] == dept_id), None)
+        if department is None:
+            return _error(60123, "invalid department id")
+        return _ok(department=self._named({"department_leader": [], **department}))
 
     def _simplelist(self, query: dict, body) -> dict:
-        dept_id = int(query.get("department_id") or 0)
+        dept_id = _int(query.get("department_id"))
         if dept_id not in {d["id"] for d in self.departments}:
             return _error(60123, "invalid department id")
         users = self._members(dept_id, fetch_child=query.get("fetch_child") == "1")
-        return {"errcode": 0, "errmsg": "ok", "userlist": users}
+        return _ok(userlist=[self._named(u) for u in users])
+
+    def _user_get(self, query: dict, body) -> dict:
+        if not query.get("userid"):
+            return _error(41009, "missing userid")
+        with self._lock:
+            try:
+                user = self._user(query["userid"])
+            except KeyError:
+                return _error(60111, "userid not found")
+        main = {"main_department": user["department"][0]} if user["department"] else {}
+        return _ok(**self._named({**user, **main}))
+
+    def _list_id(self, query: dict, body) -> dict:
+        if self.list_id_forbidden:
+            return _error(48002, "api forbidden")
+        if not isinstance(body, dict):
+            return _error(40058, "invalid json request")
+        limit, start = body.get("limit", MAX_LIST_ID_LIMIT), _page_start(body.get("cursor"))
+        if type(limit) is not int or not 1 <= limit <= MAX_LIST_ID_LIMIT:
+            return _error(40058, "invalid limit")
+        if start is None:
+            return _error(40058, "invalid cursor")
+        rows = [{"userid": u["userid"], "department": d}
+                for u in self.users for d in u["department"]]
+        end = start + min(limit, self.list_id_page)
+        more = f"{CURSOR_PREFIX}{end}" if end < len(rows) else ""
+        return _ok(next_cursor=more, dept_user=rows[start:end])
 
     def _tag_list(self, query: dict, body) -> dict:
         tags = [{"tagid": t["tagid"], "tagname": t["tagname"]} for t in self.tags]
@@ -359,12 +618,37 @@ class FakeWeCom:
         if tag is None:
             return _error(40068, "invalid tagid")
         names = {u["userid"]: u["name"] for u in self.users}
-        userlist = [{"userid": u, "name": names.get(u, u)} for u in tag["userlist"]]
+        userlist = [self._named({"userid": u, "name": names.get(u, u)}) for u in tag["userlist"]]
         answer = {"tagname": tag["tagname"], "userlist": userlist, "partylist": tag["partylist"]}
         return {"errcode": 0, "errmsg": "ok", **answer}
 
     def _callback_ip(self, query: dict, body) -> dict:
         return {"errcode": 0, "errmsg": "ok", "ip_list": ["101.226.103.0/25", "182.254.11.176/28"]}
+
+    def _menu_agent_error(self, query: dict) -> dict | None:
+        """The menu calls name the app in the query: 41011 without it, 40056 for another app."""
+        return self._agent_error({"agentid": query["agentid"]} if "agentid" in query else {})
+
+    def _menu_create(self, query: dict, body) -> dict:
+        if error := self._menu_agent_error(query) or _menu_error(body):
+            return error
+        with self._lock:  # no update call in WeCom: create replaces the whole menu
+            self.menu = {"button": body["button"]}
+        return _ok()
+
+    def _menu_get(self, query: dict, body) -> dict:
+        if error := self._menu_agent_error(query):
+            return error
+        menu = self.menu
+        return _error(46003, "menu no exist") if menu is None else _ok(**menu)
+
+    def _menu_delete(self, query: dict, body) -> dict:
+        """Deleting when there is no menu answers ok too (WeCom's answer to it was not found)."""
+        if error := self._menu_agent_error(query):
+            return error
+        with self._lock:
+            self.menu = None
+        return _ok()
 
     ROUTES = {
         "/gettoken": _gettoken,
@@ -372,10 +656,17 @@ class FakeWeCom:
         "/message/update_template_card": _update,
         "/message/recall": _recall,
         "/department/list": _departments,
+        "/department/simplelist": _department_ids,
+        "/department/get": _department_get,
         "/user/simplelist": _simplelist,
+        "/user/list_id": _list_id,
+        "/user/get": _user_get,
         "/tag/list": _tag_list,
         "/tag/get": _tag_get,
         "/getcallbackip": _callback_ip,
+        "/menu/create": _menu_create,
+        "/menu/get": _menu_get,
+        "/menu/delete": _menu_delete,
     }
 
 

@@ -8,7 +8,7 @@ import requests
 from werkzeug.serving import make_server
 
 from dashboard import wecom_app
-from dashboard.campaigns import directory as campaign_directory
+from dashboard.directory import sync
 from dashboard.extensions import db
 from dashboard.models import SandboxApiCall, SandboxEmployee, SandboxInboxCard, SandboxMessage
 from dashboard.sandbox import faults, people, seed_directory
@@ -242,8 +242,7 @@ def test_injected_faults_answer_minus_one_and_45009_then_recover(app, wecom):
 
 
 def test_the_campaign_directory_refresh_reads_the_sandbox(app, wecom, served):
-    result = campaign_directory.refresh(wecom)
-    db.session.commit()  # never hold a write transaction while calling WeCom (see the report)
+    result = sync.run(actor="test", client=wecom)  # commits
     assert (result.departments, result.users, result.tags) == (7, 50, 5)
     members = wecom.tag_members(4)
     assert members == {"userlist": [], "partylist": [3, 7]}

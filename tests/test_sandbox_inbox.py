@@ -8,7 +8,8 @@ import requests
 from werkzeug.serving import make_server
 
 from dashboard import tasks
-from dashboard.campaigns import delivery, directory as campaign_directory, service as campaigns
+from dashboard.campaigns import delivery, service as campaigns
+from dashboard.directory import sync
 from dashboard.cards import service as cards
 from dashboard.extensions import db
 from dashboard.models import CardEvent, SandboxCallback, SandboxInboxCard
@@ -23,7 +24,7 @@ VOTE = {"kind": "submit", "key": "submit_vote",
 
 def send_campaign(wecom, users, after_click=None, card=None):
     """A campaign sent the product's way: directory read, plan, and the worker's delivery run."""
-    campaign_directory.refresh(wecom)
+    sync.run(actor="test", client=wecom)
     db.session.commit()
     template = card or {k: v for k, v in vote_card().items() if k != "task_id"}
     version = cards.create_card("Lunch vote", template, actor="test").latest

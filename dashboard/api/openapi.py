@@ -71,6 +71,28 @@ RESPONSES = {
         selected={"type": "object", "additionalProperties": {"type": "array", "items": STR}},
         created_at={**TIME, "type": ["string", "null"], "description": "WeCom's CreateTime."}),
     "EventPage": _page("Event"),
+    "Directory": _object(
+        read_at={**TIME, "type": ["string", "null"], "description": "When the last whole read "
+                 "ended; null: never read (the first campaign that needs it reads it)."},
+        reading={**BOOL, "description": "A whole read is under way."},
+        progress=_object(done=INT, total=INT),
+        users=INT, departments=INT, tags=INT,
+        error={"type": ["string", "null"], "description": "Why the last read failed; the last "
+               "good copy is kept and used."},
+        error_at={**TIME, "type": ["string", "null"]},
+        names_hidden={**BOOL, "description": "WeCom gave ids without names (apps created after "
+                      "mid-2022 without the contacts permission): grant it, or import names "
+                      "from the admin console's member export on the Directory page."},
+        imported_at={**TIME, "type": ["string", "null"]},
+        next_read_at={**TIME, "type": ["string", "null"]},
+        sync_interval={**INT, "description": "DIRECTORY_SYNC_INTERVAL, in seconds."},
+        pending_changes={**INT, "description": "WeCom change_contact events not applied yet."}),
+    "DirectoryRead": {"allOf": [ref("Directory"), _object(started={
+        **BOOL, "description": "False: a read was under way already."})]},
+    "Member": _object(userid=STR, name={**STR, "description": "The userid when WeCom gives no "
+                                        "name and none was imported."},
+                      departments={"type": "array", "items": INT}),
+    "MemberPage": _page("Member"),
 }
 
 # status -> (name, description)
@@ -126,6 +148,18 @@ OPERATIONS = [
      (200, "Report"), (403, 404),
      "Answers to reminders count in their campaign's report; test sends have none (404). Staff "
      "read the reports of campaigns they created, managers and admins all."),
+    ("get", "/directory", "directory", "Read the directory's state", None, (200, "Directory"), (),
+     "When the app's copy of the WeCom directory was last read, its size, a read under way, and "
+     "the last error. The worker re-reads it every DIRECTORY_SYNC_INTERVAL seconds and applies "
+     "WeCom's change_contact events as they come."),
+    ("post", "/directory/refresh", "directory_refresh", "Read the directory again", None,
+     (202, "DirectoryRead"), (403,),
+     "Queues a whole read by the worker; poll GET /directory until read_at changes. A send that "
+     "needs a directory never read reads it first by itself."),
+    ("get", "/directory/members", "directory_members", "List the directory's members", None,
+     (200, "MemberPage"), (422,),
+     "Sorted by name. Query: department (its members and those of the departments below it), "
+     "tag, q (userid or name contains), page, per_page."),
     ("get", "/campaigns/{campaign_id}/events", "events", "List a campaign's events", None,
      (200, "EventPage"), (403, 404, 422),
      "Every click, vote and menu choice, oldest first, reminders included. Privacy: when the "
@@ -137,6 +171,11 @@ QUERY = {
                   ("archived", {"enum": ["true", "false"], "default": "false"}),
                   ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
                   ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 20})],
+    "directory_members": [("department", {**INT, "minimum": 1, "maximum": MAX_ID}),
+                          ("tag", {**INT, "minimum": 1, "maximum": MAX_ID}),
+                          ("q", {**STR, "maxLength": 64}),
+                          ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
+                          ("per_page", {**INT, "minimum": 1, "maximum": 500, "default": 50})],
     "events": [("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
                ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 50})],
 }

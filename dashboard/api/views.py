@@ -13,6 +13,8 @@ from ..campaigns import queries as campaign_queries
 from ..campaigns import service as campaigns
 from ..cards import queries as card_queries
 from ..cards import service as cards
+from ..directory import service as directory_service
+from ..directory import snapshot as directory_snapshot
 from ..extensions import db
 from ..models import Campaign, Card
 from ..reports import queries as report_queries
@@ -202,6 +204,46 @@ def events(campaign_id):
     named = campaign.privacy != "aggregate"
     return {"items": [adapters.event_json(event, named) for event in page.items],
             "total": page.total, "page": page.page, "per_page": page.per_page}
+
+
+@bp.get("/directory")
+@api_role_required(*READERS)
+def directory():
+    return _directory_json(directory_service.status())
+
+
+@bp.post("/directory/refresh")
+@api_role_required(*WRITERS)
+def directory_refresh():
+    started = directory_service.request_read(actor=api_user().username)
+    db.session.commit()
+    return {**_directory_json(directory_service.status()), "started": started}, 202
+
+
+@bp.get("/directory/members")
+@api_role_required(*READERS)
+def directory_members():
+    department = schemas.query_int("department", 0, 1, schemas.MAX_ID) or None
+    tag = schemas.query_int("tag", 0, 1, schemas.MAX_ID) or None
+    q = request.args.get("q", "")
+    if len(q) > 64:
+        raise Invalid([{"path": "q", "message": _("must be at most %(max)s characters", max=64)}])
+    page = directory_snapshot.members(department=department, tag=tag, q=q,
+                                      page=schemas.query_int("page", 1, 1, 100_000),
+                                      per_page=schemas.query_int("per_page", 50, 1, 500))
+    return {"items": [_member_json(user) for user in page.items], "total": page.total,
+            "page": page.page, "per_page": page.per_page}
+
+
+def _directory_json(status: dict) -> dict:
+    """The directory's state as GET /directory answers it (times in ISO 8601, UTC)."""
+    times = ("read_at", "error_at", "imported_at", "next_read_at")
+    return {key: (value.isoformat() if value else None) if key in times else value
+            for key, value in status.items() if key != "version"}
+
+
+def _member_json(user) -> dict:
+    return {"userid": user.userid, "name": user.name, "departments": list(user.departments)}
 
 
 def _campaign(campaign_id: int) -> Campaign:

@@ -10,6 +10,7 @@ def init_app(app) -> None:
 
     app.wsgi_app = CallbackFastPath(app.wsgi_app, app)
     app.extensions["callback_targets"] = {}
+    app.extensions.setdefault("callback_handlers", {})  # features add theirs (service.register_handler)
     allow.init_app(app)
     jobs.init_app(app)
 

@@ -19,7 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .. import wecom_app
 from ..extensions import db
-from ..models import CardEvent, ResponseCode, utcnow
+from ..directory import jobs as directory_jobs
+from ..models import CardEvent, DirectoryChange, ResponseCode, utcnow
 from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
 from ..wecom.events import GenericMessage, parse_event
@@ -104,7 +105,7 @@ def receive(args, stream, content_length: int | None, remote_addr: str | None) -
         return _reject(exc, remote_addr, started, "POST")
     try:
         with db.engine.connect() as conn:  # no ORM session on the hot path (see rows.py)
-            return HANDLERS.get(event.kind, on_message)(conn, event, xml, call)
+            return handler_for(event.kind)(conn, event, xml, call)
     except DATABASE_DOWN as exc:
         cause = str(getattr(exc, "orig", None) or exc)
         log.error("callback not stored, answering 503 so WeCom retries: %s", cause)
@@ -184,30 +185,62 @@ def on_card_event(conn, event, xml: str, call: Call) -> Answer:
     target = targets.lookup(conn, event.task_id)
     if target is None:
         outcome = "self-test" if event.task_id.startswith(SELF_TEST_PREFIX) else "unmatched"
-        _store(conn, event, xml, call, None, outcome)
+        store(conn, event, xml, call, None, outcome)
         return Answer(200)
-    _store(conn, event, xml, call, target, "stored")
+    store(conn, event, xml, call, target, "stored")
     reply = _reply(event, call, target)  # a duplicate gets the same reply again
     return Answer(200, reply, "text/xml" if reply else "text/plain")
 
 
 def on_message(conn, event, xml: str, call: Call) -> Answer:
     """Any other message or event, kept whole."""
-    _store(conn, event, xml, call, None, "stored")
+    store(conn, event, xml, call, None, "stored")
     return Answer(200)
+
+
+def on_contact_change(conn, event, xml: str, call: Call) -> Answer:
+    """A change to the directory: stored with the event, applied by the worker in CreateTime order."""
+    change = {"dedupe_key": event.dedupe_key, "change_type": (event.change_type or "")[:32],
+              "create_time": event.create_time, "data": event.fields(), "received_at": utcnow(),
+              "applied_at": None, "outcome": None}
+    if store(conn, event, xml, call, None, "stored", also=[(_INSERT_CHANGE, change)]):
+        queue(directory_jobs.apply_soon)
+    return Answer(200)
+
+
+def handler_for(kind: str):
+    """The function that stores and answers events of ``kind``: the callback's own, one a feature
+    registered (:func:`register_handler`), or :func:`on_message`."""
+    return HANDLERS.get(kind) or current_app.extensions["callback_handlers"].get(kind, on_message)
+
+
+def register_handler(app, kinds, handler) -> None:
+    """Let a feature store and answer these event kinds (``handler(conn, event, xml, call) ->
+    Answer``, using :func:`store`); features above the callback register in their init_app."""
+    app.extensions.setdefault("callback_handlers", {}).update(dict.fromkeys(kinds, handler))
+
+
+def queue(job, *args) -> None:
+    """Queue follow-up work; the event is stored already, so a queue that is down costs a sweep."""
+    try:
+        job(*args)
+    except Exception as exc:  # noqa: BLE001 - Redis down, a full disk: the periodic job catches up
+        log.warning("stored, not queued (%s): the periodic job picks it up", exc)
 
 
 HANDLERS = {
     "template_card_event": on_card_event,
     "template_card_menu_event": on_card_event,
+    "change_contact": on_contact_change,
 }
 
 _INSERT_EVENT = RowInsert(CardEvent.__table__)
 _INSERT_CODE = RowInsert(ResponseCode.__table__, skip_conflicts_on="code")  # a known code stays as it is
+_INSERT_CHANGE = RowInsert(DirectoryChange.__table__)
 _KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key"))
 
 
-def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
+def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) -> bool:
     """INSERT the event and the log row; one COMMIT. The roll-up (rollup.py) does the
     rest off the hot path when it counts the event: its options (``selected``) as event_selection
     rows, its response code into the ledger. An event it never counts (an unknown task id)
@@ -215,6 +248,8 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
 
     A retry or duplicate delivery hits the unique dedupe_key (also when two workers race).
     Every row is built before the first INSERT, so SQLite's write lock is held only briefly.
+    ``also`` lists (an insert, its row) to write in the same transaction. True when stored, False
+    for a duplicate.
     """
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
@@ -226,6 +261,8 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
             _INSERT_EVENT(conn, row)
             if code["code"] and row["rolled_up"]:  # else the roll-up adds it to the ledger
                 _INSERT_CODE(conn, code)
+            for insert, values in also or ():
+                insert(conn, values)
             journal.add(conn, entry)
             rows.commit(conn)
     except IntegrityError:
@@ -237,6 +274,8 @@ def _store(conn, event, xml: str, call: Call, target, outcome: str) -> None:
         with rows.writer_turn(conn):
             journal.add(conn, call.log("duplicate", 200, event=event))
             rows.commit(conn)
+        return False
+    return True
 
 
 def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:

@@ -14,7 +14,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
 from ..models import Audience, Campaign, CardVersion, utcnow
-from . import directory, queries
+from ..directory import snapshot
+from . import queries
 from .recipients import Parsed, merge, normalize, parse_csv, parse_pasted, unknown_users
 
 COMMON_ZONES = (
@@ -139,12 +140,12 @@ class RecipientsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         departments = [SelectChoice(str(d.id), "\u2003" * depth + d.name)
-                       for d, depth in directory.department_tree()]
-        tags = [SelectChoice(str(t.id), t.name) for t in directory.tags()]
+                       for d, depth in snapshot.department_tree()]
+        tags = [SelectChoice(str(t.id), t.name) for t in snapshot.tags()]
         self.departments.choices = self.exclude_departments.choices = departments
         self.tags.choices = self.exclude_tags.choices = tags
         self.users.choices = [SelectChoice(u.userid, f"{u.name} ({u.userid})")
-                              for u in directory.users()]
+                              for u in snapshot.users()]
         self.audience.choices = _audience_choices()
         self.uploaded = Parsed()
 
@@ -152,7 +153,7 @@ class RecipientsForm(FlaskForm):
     def for_spec(cls, spec: dict) -> "RecipientsForm":
         """Directory people in the picker, other user ids in the paste box."""
         spec = normalize(spec)
-        unknown = set(unknown_users(spec, directory.load()))
+        unknown = set(unknown_users(spec, snapshot.load()))
         return cls(data={
             "everyone": spec["all"], "confirm_everyone": spec["all"],
             "departments": spec["departments"], "tags": spec["tags"],

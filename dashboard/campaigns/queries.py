@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from ..cards import service as card_service
 from ..extensions import db
 from ..i18n import card_error_text
 from ..models import AuditLog, Campaign, Card, CardVersion, Delivery, SendBatch, utcnow
-from . import delivery, directory, limits, plan
+from ..directory import snapshot
+from . import delivery, limits, plan
 from .recipients import expand, normalize, unknown_users
 
 FINISHED = ("sent", "partially_sent", "failed", "cancelled")
@@ -115,7 +117,7 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
     """What sending this campaign would do, and every reason to think twice (GOV.UK Notify's
     check page): the final card, the people, the number of WeCom calls, warnings."""
     now = now or utcnow()
-    spec, cache = normalize(campaign.recipients), directory.load()
+    spec, cache = normalize(campaign.recipients), snapshot.load()
     everyone = spec["all"] and not any(spec["exclude"].values())
     userids = expand(spec, cache)
     calls = plan.chunks(userids, everyone)
@@ -137,9 +139,47 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
     return Check(userids, everyone, len(calls), body, notices)
 
 
+def needs_directory(recipients: dict) -> bool:
+    """Departments, tags and @all are expanded through the directory; user ids alone are not."""
+    spec = normalize(recipients)
+    return bool(spec["all"] or spec["departments"] or spec["tags"] or spec["exclude"]["departments"]
+                or spec["exclude"]["tags"])
+
+
+def changed_since_check(campaign: Campaign, result: Check) -> list[str]:
+    """What the directory changed in this campaign's recipients since its check page was shown
+    ("3 people joined 销售部"); empty when nothing did or the campaign was never checked."""
+    if campaign.checked_userids is None or campaign.checked_version == snapshot.version():
+        return []
+    before, now = set(campaign.checked_userids), set(result.userids)
+    joined, left = now - before, before - now
+    if not joined and not left:
+        return []
+    spec, tree = normalize(campaign.recipients), snapshot.load()
+    names, tag_names = snapshot.department_names(), {t.id: t.name for t in snapshot.tags()}
+    lines, placed = [], set()
+    groups = [(names.get(d, str(d)), set(tree.members([d]))) for d in spec["departments"]]
+    groups += [(tag_names.get(t, str(t)), set(tree.tags.get(t, ([], []))[0])
+                | set(tree.members(tree.tags.get(t, ([], []))[1]))) for t in spec["tags"]]
+    for name, members in groups:
+        if count := len(joined & members - placed):
+            lines.append(ngettext("%(num)s person joined %(group)s.", "%(num)s people joined %(group)s.",
+                                  count, group=name))
+            placed |= joined & members
+    if count := len(joined - placed):
+        lines.append(ngettext("%(num)s person more would receive it.", "%(num)s people more would receive it.",
+                              count))
+    if left:
+        shown = ", ".join(sorted(left)[:5]) + (" …" if len(left) > 5 else "")
+        lines.append(ngettext("%(num)s person would no longer receive it (left or moved): %(list)s.",
+                              "%(num)s people would no longer receive it (left or moved): %(list)s.",
+                              len(left), list=shown))
+    return lines
+
+
 def _recipient_notices(spec, cache, userids, everyone, calls) -> list[Notice]:
     notices = []
-    refreshed = directory.refreshed_at()
+    refreshed = snapshot.refreshed_at()
     groups = spec["all"] or spec["departments"] or spec["tags"]
     if groups and refreshed is None:
         notices.append(Notice("danger", _("Departments, tags and @all are expanded through the "
@@ -200,7 +240,7 @@ def _load_notices(userids: list[str], now: datetime) -> list[Notice]:
 
 
 def _quota_notices(count: int, now: datetime) -> list[Notice]:
-    seats = current_app.config["WECOM_SEATS"] or directory.user_count()
+    seats = current_app.config["WECOM_SEATS"] or snapshot.user_count()
     if not seats:
         return []
     quota = int(seats) * 200

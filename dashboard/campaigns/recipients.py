@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from ..directory.tree import Directory
+
 #: WeCom userids: 1-64 bytes of letters, digits, _ - @ . starting with a letter or digit.
 USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 SEPARATORS = re.compile(r"[\n\r,|，]+")
@@ -158,28 +160,6 @@ def parse_csv(data: bytes) -> Parsed:
 
 
 # --- expansion -------------------------------------------------------------------------------
-
-
-@dataclass
-class Directory:
-    """The parts of the cached directory that expansion needs."""
-
-    users: dict[str, list[int]]  # userid -> department ids
-    children: dict[int, list[int]]  # department id -> child department ids
-    tags: dict[int, tuple[list[str], list[int]]]  # tagid -> (userids, department ids)
-
-    def subtree(self, roots) -> set[int]:
-        found, todo = set(), list(roots)
-        while todo:
-            dept = todo.pop()
-            if dept not in found:
-                found.add(dept)
-                todo.extend(self.children.get(dept, []))
-        return found
-
-    def members(self, departments) -> list[str]:
-        depts = self.subtree(departments)
-        return [u for u, member_of in self.users.items() if depts.intersection(member_of)]
 
 
 def _people(part: dict, directory: Directory) -> list[str]:

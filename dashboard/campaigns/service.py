@@ -22,7 +22,9 @@ from ..extensions import db
 from ..i18n import card_error_text
 from ..models import Audience, Campaign, CardVersion, User, audit, utcnow
 from ..wecom.errors import WeComError
-from . import delivery, directory, plan, queries
+from ..directory import service as directory_service
+from ..directory import snapshot, sync
+from . import delivery, plan, queries
 from .recipients import expand, normalize
 
 log = logging.getLogger(__name__)
@@ -107,9 +109,13 @@ def update_campaign(campaign: Campaign, *, actor=None, **changes) -> None:
 def send(campaign: Campaign, *, actor=None) -> None:
     """Plan every batch now; start now, or at send_at (then the campaign is 'scheduled')."""
     _require(campaign, "draft", action="send")
+    _first_need(campaign.recipients, actor)
     result = queries.check(campaign)
     if result.blockers:
         raise CampaignError(result.blockers[0])
+    if changes := queries.changed_since_check(campaign, result):
+        raise CampaignError(" ".join([_("The directory changed since you checked:"), *changes,
+                                      _("Check the recipients again, then send.")]))
     plan.add_batches(campaign, result.userids, everyone=result.everyone)
     if campaign.send_at:
         campaign.status = "scheduled"
@@ -129,7 +135,8 @@ def test_send(campaign: Campaign, recipients: dict, *, actor=None) -> Campaign:
     if problems := card_service.card_problems(campaign.card_version):
         raise CampaignError(_("Card: %(path)s: %(message)s", path=problems[0].path,
                               message=card_error_text(problems[0])))
-    userids = expand(recipients, directory.load())
+    _first_need(recipients, actor)
+    userids = expand(recipients, snapshot.load())
     if not userids or len(userids) > MAX_TEST_RECIPIENTS:
         raise CampaignError(_("A test goes to 1 to %(max)s people, not %(n)s.",
                               max=MAX_TEST_RECIPIENTS, n=len(userids)))
@@ -207,12 +214,27 @@ def resend_failed(campaign: Campaign, *, actor=None) -> int:
     return len(userids)
 
 
-def refresh_directory(*, actor=None) -> directory.RefreshResult:
-    """Read the directory through the contacts API. :raises WeComError: the cache is kept."""
-    result = directory.refresh(wecom_app.client(), actor=_name(actor))
-    audit("directory_refreshed", actor=actor, departments=result.departments,
-          users=result.users, tags=result.tags)
-    return result
+def refresh_directory(*, actor=None) -> sync.ReadResult:
+    """Read the whole directory now (commits). :raises WeComError: the copy is kept."""
+    try:
+        return sync.run(actor=_name(actor))
+    except sync.ReadBusy:
+        raise CampaignError(_("The directory is being read already; it is ready in a moment.")) from None
+
+
+def _first_need(recipients: dict, actor) -> None:
+    """A selection with departments, tags or @all needs the directory: read it if it never was,
+    and wait (never refuse). :raises WeComError: the read failed."""
+    if queries.needs_directory(recipients):
+        try:
+            directory_service.ensure(actor=_name(actor))
+        except directory_service.DirectoryUnavailable as exc:
+            raise CampaignError(str(exc)) from None
+
+
+def record_check(campaign: Campaign, userids: list[str]) -> None:
+    """Keep what the check page showed: the send goes to exactly these people (or says what changed)."""
+    campaign.checked_version, campaign.checked_userids = snapshot.version(), list(userids)
 
 
 def save_audience(name: str, recipients: dict, *, actor=None) -> Audience:

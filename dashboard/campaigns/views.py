@@ -9,7 +9,9 @@ from ..extensions import db
 from ..i18n import in_zone
 from ..models import Audience, Campaign
 from ..wecom.errors import WeComError
-from . import directory, jobs, queries, service
+from ..directory import snapshot
+from ..directory.views import first_need
+from . import jobs, queries, service
 from .forms import CampaignForm, RecipientsForm, TestSendForm
 from .recipients import describe
 
@@ -37,7 +39,7 @@ bp.add_app_template_filter(queries.stored_text, "stored_text")
 @role_required(*READERS)
 def index():
     page = queries.campaign_page(request.args.get("page", 1, type=int))
-    return render_template("campaigns/index.html", page=page, refreshed_at=directory.refreshed_at())
+    return render_template("campaigns/index.html", page=page, refreshed_at=snapshot.refreshed_at())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -69,6 +71,8 @@ def edit(campaign_id):
 @role_required(*STAFF)
 def recipients(campaign_id):
     campaign = _draft_or_redirect(campaign_id)
+    if request.method == "GET" and (wait := first_need()):
+        return wait
     form = RecipientsForm.for_spec(campaign.recipients)  # the saved selection, or what was posted
     if form.validate_on_submit():
         spec = form.spec()
@@ -78,17 +82,21 @@ def recipients(campaign_id):
         db.session.commit()
         return redirect(url_for(".check", campaign_id=campaign.id))
     return render_template("campaigns/recipients.html", form=form, campaign=campaign,
-                           refreshed_at=directory.refreshed_at())
+                           refreshed_at=snapshot.refreshed_at())
 
 
 @bp.route("/<int:campaign_id>/check")
 @role_required(*STAFF)
 def check(campaign_id):
     campaign = _draft_or_redirect(campaign_id)
+    if queries.needs_directory(campaign.recipients) and (wait := first_need()):
+        return wait
     test_form = TestSendForm(data={"userids": request.args.get("test_to", current_user.username)})
+    result = queries.check(campaign)
+    service.record_check(campaign, result.userids)  # the send goes to exactly these people
+    db.session.commit()
     return render_template("campaigns/check.html", campaign=campaign, test_form=test_form,
-                           result=queries.check(campaign),
-                           tests=queries.test_sends(campaign))
+                           result=result, tests=queries.test_sends(campaign))
 
 
 @bp.route("/<int:campaign_id>/test", methods=["POST"])

@@ -3,7 +3,10 @@ from .audience import Audience
 from .audit import AuditLog, audit
 from .campaign import Campaign, Delivery, ResponseCode, SendBatch
 from .card import Card, CardVersion
-from .directory import DirectoryDepartment, DirectoryTag, DirectoryUser
+from .conversation import AppMenu, ConversationMessage, ReplyCampaign, ReplyRule
+from .directory import (
+    DirectoryChange, DirectoryDepartment, DirectoryStamp, DirectoryState, DirectoryTag, DirectoryUser,
+)
 from .event import CardEvent, EventSelection
 from .rollup import CurrentAnswer, EventCount, OptionTally, Respondent, RollupState
 from .user import ROLES, ApiToken, User
@@ -12,8 +15,9 @@ from .callback_log import CALLBACK_OUTCOMES, CallbackLog
 from .shared import SharedValue
 
 __all__ = [
-    "ROLES", "ApiToken", "Audience", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
-    "Delivery", "DirectoryDepartment", "DirectoryTag", "DirectoryUser", "EventSelection",
+    "ROLES", "ApiToken", "AppMenu", "Audience", "ConversationMessage", "ReplyCampaign", "ReplyRule", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
+    "Delivery", "DirectoryChange", "DirectoryDepartment", "DirectoryStamp", "DirectoryState",
+    "DirectoryTag", "DirectoryUser", "EventSelection",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
     "CurrentAnswer", "EventCount", "OptionTally", "Respondent", "RollupState",
     "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue",

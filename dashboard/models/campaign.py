@@ -34,6 +34,10 @@ class Campaign(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # retention: see retention.py
     purged_people: Mapped[int | None]  # people pseudonymised in its report (campaign and reminders)
+    # The check page's expansion of the recipients and the directory version it was made from: a
+    # send goes to exactly these people, or shows the check again with the difference.
+    checked_version: Mapped[int | None]
+    checked_userids: Mapped[list | None] = mapped_column(JSONType)
     # Unused since batches carry their own lease (dropping a column rebuilds the table on SQLite).
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from ..auth import role_required
 from ..callback import rollup
-from ..campaigns import directory
+from ..directory import snapshot
+from ..directory.views import first_need
 from ..campaigns import jobs as campaign_jobs
 from ..campaigns.service import CampaignError
 from ..extensions import db
@@ -106,7 +107,7 @@ def answers(campaign):
                                waiting=people.non_responder_count(campaign, ids))
     labels = card_labels(campaign.card_version.template_card)
     form = AnswerFilterForm(request.args)
-    form.set_choices(labels, {}, [(d.id, d.name, depth) for d, depth in directory.department_tree()])
+    form.set_choices(labels, {}, [(d.id, d.name, depth) for d, depth in snapshot.department_tree()])
     table = people.answer_table(campaign, ids, form.filters())
     return render_template("reports/answers.html", campaign=campaign, form=form, table=table,
                            labels=labels, names=people.department_names(),
@@ -161,9 +162,11 @@ def remind(campaign):
 @role_required(*READERS)
 @readable_campaign
 def departments(campaign):
+    if wait := first_need():
+        return wait
     ids = queries.family_ids(campaign)
     return render_template("reports/departments.html", campaign=campaign,
-                           known=people.directory_known(), tree=directory.department_tree(),
+                           known=people.directory_known(), tree=snapshot.department_tree(),
                            breakdown=people.by_department(campaign, ids),
                            labels=card_labels(campaign.card_version.template_card))
 

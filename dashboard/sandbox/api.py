@@ -16,7 +16,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import SandboxApiCall, SandboxToken, utcnow
-from . import directory, faults, messages
+from . import directory, faults, menus, messages
 from .answers import Refusal, error, ok
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,18 @@ ROUTES = {
     "message/update_template_card": ("POST", messages.update_template_card),
     "message/recall": ("POST", messages.recall),
     "department/list": ("GET", directory.department_list),
+    "department/simplelist": ("GET", directory.department_simplelist),
+    "department/get": ("GET", directory.department_get),
     "user/simplelist": ("GET", directory.user_simplelist),
     "user/list": ("GET", directory.user_list),
+    "user/list_id": ("POST", directory.user_list_id),
+    "user/get": ("GET", directory.user_get),
     "tag/list": ("GET", directory.tag_list),
     "tag/get": ("GET", directory.tag_get),
     "getcallbackip": ("GET", lambda query, body: ok(ip_list=["127.0.0.1"])),
+    "menu/create": ("POST", menus.create),
+    "menu/get": ("GET", menus.get),
+    "menu/delete": ("GET", menus.delete),
 }
 
 

@@ -8,6 +8,9 @@ from ..models import SandboxDepartment, SandboxEmployee, SandboxTag
 from . import people
 from .answers import Refusal, ok
 
+MAX_LIST_ID_LIMIT = 10000  # user/list_id: rows per page, 1 to this
+CURSOR_PREFIX = "sandbox-cursor-"
+
 
 def seed_directory() -> list[str]:
     """Create the fixed directory once (the caller commits); returns lines to print."""
@@ -93,7 +96,8 @@ def resolve(users: list[str], parties: list[str], tags: list[str]) -> Resolved:
     return out
 
 
-# --- the contacts endpoints (PROTOCOL: department/list, user/simplelist, user/list, tag/*) ---
+# --- the contacts endpoints (PROTOCOL: department/*, user/simplelist, user/list, user/list_id,
+# user/get, tag/*) ---
 
 
 def _int_param(query, name: str, errcode: int) -> int:
@@ -103,7 +107,8 @@ def _int_param(query, name: str, errcode: int) -> int:
     return int(value)
 
 
-def department_list(query, body) -> dict:
+def _departments(query) -> list[SandboxDepartment]:
+    """All departments, or department ``id`` and those below it (60123 for an unknown id)."""
     rows = db.session.scalars(db.select(SandboxDepartment).order_by(
         SandboxDepartment.sort_order.desc(), SandboxDepartment.id)).all()
     if "id" in query:
@@ -111,8 +116,29 @@ def department_list(query, body) -> dict:
         if not ids:
             raise Refusal(60123, "invalid department id")
         rows = [d for d in rows if d.id in ids]
-    return ok(department=[{"id": d.id, "name": d.name, "name_en": d.name_en, "parentid": d.parent_id,
-                           "order": d.sort_order, "department_leader": []} for d in rows])
+    return rows
+
+
+def _department_json(d: SandboxDepartment) -> dict:
+    return {"id": d.id, "name": d.name, "name_en": d.name_en, "parentid": d.parent_id,
+            "order": d.sort_order, "department_leader": []}
+
+
+def department_list(query, body) -> dict:
+    return ok(department=[_department_json(d) for d in _departments(query)])
+
+
+def department_simplelist(query, body) -> dict:
+    """The tree without names, which WeCom gives every app."""
+    return ok(department_id=[{"id": d.id, "parentid": d.parent_id, "order": d.sort_order}
+                             for d in _departments(query)])
+
+
+def department_get(query, body) -> dict:
+    department = db.session.get(SandboxDepartment, _int_param(query, "id", 60123))
+    if department is None:
+        raise Refusal(60123, "invalid department id")
+    return ok(department=_department_json(department))
 
 
 def _department_members(query) -> list[SandboxEmployee]:
@@ -128,10 +154,44 @@ def user_simplelist(query, body) -> dict:
                         for e in _department_members(query)])
 
 
+def _user_json(e: SandboxEmployee) -> dict:
+    return {"userid": e.userid, "name": e.name, "department": e.departments,
+            "main_department": e.departments[0], "position": e.position, "status": 1}
+
+
 def user_list(query, body) -> dict:
-    return ok(userlist=[{"userid": e.userid, "name": e.name, "department": e.departments,
-                         "main_department": e.departments[0], "position": e.position, "status": 1}
-                        for e in _department_members(query)])
+    return ok(userlist=[_user_json(e) for e in _department_members(query)])
+
+
+def user_get(query, body) -> dict:
+    if not query.get("userid"):
+        raise Refusal(41009, "missing userid")
+    employee = db.session.scalar(db.select(SandboxEmployee).where(
+        db.func.lower(SandboxEmployee.userid) == query["userid"].lower()))  # as WeCom: any case
+    if employee is None:
+        raise Refusal(60111, "userid not found")
+    return ok(**_user_json(employee))
+
+
+def _page_start(cursor) -> int:
+    """Where a user/list_id page starts: 0 without a cursor, 40058 for one never given."""
+    if not cursor:
+        return 0
+    offset = cursor.removeprefix(CURSOR_PREFIX) if isinstance(cursor, str) else ""
+    if offset == cursor or not offset.isdigit():
+        raise Refusal(40058, "invalid cursor")
+    return int(offset)
+
+
+def user_list_id(query, body) -> dict:
+    """Every member's departments, a row each, in pages of up to ``limit`` rows."""
+    limit, start = body.get("limit", MAX_LIST_ID_LIMIT), _page_start(body.get("cursor"))
+    if type(limit) is not int or not 1 <= limit <= MAX_LIST_ID_LIMIT:
+        raise Refusal(40058, f"invalid limit {limit!r}, 1 to {MAX_LIST_ID_LIMIT}")
+    rows = [{"userid": e.userid, "department": d} for e in employees() for d in e.departments]
+    end = start + limit
+    return ok(next_cursor=f"{CURSOR_PREFIX}{end}" if end < len(rows) else "",
+              dept_user=rows[start:end])
 
 
 def tag_list(query, body) -> dict:

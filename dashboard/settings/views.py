@@ -9,6 +9,8 @@ from ..auth.decorators import role_required
 from ..callback import after_click, codes, polls
 from ..callback.forms import AfterClickForm, ClosePollForm
 from ..campaigns import queries as campaign_queries
+from ..directory import service as directory_service
+from ..directory import snapshot as directory_snapshot
 from ..extensions import db
 from ..models import Card
 from . import diagnostics
@@ -21,7 +23,9 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @role_required("admin")
 def index():
     return render_template("settings/index.html", form=SelfTestForm(),
-                           self_test=session.pop("self_test", None), **diagnostics.overview())
+                           self_test=session.pop("self_test", None),
+                           directory_status=directory_service.status(),
+                           changes=directory_snapshot.recent_changes(), **diagnostics.overview())
 
 
 @bp.route("/self-test", methods=["POST"])

@@ -11,7 +11,7 @@ puts them together and is where callers import from.
 
 from __future__ import annotations
 
-from .api import DirectoryAPI, MessagesAPI, NetworkAPI
+from .api import DirectoryAPI, MenusAPI, MessagesAPI, NetworkAPI
 from .api.messages import (
     MAX_DUPLICATE_CHECK_INTERVAL,
     MAX_PARTIES,
@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 
-class WeComClient(MessagesAPI, DirectoryAPI, NetworkAPI, Transport):
+class WeComClient(MessagesAPI, DirectoryAPI, NetworkAPI, MenusAPI, Transport):
     """Calls the WeCom server API as one self-built app; safe to share between threads.
 
     :param corp_id: the corp id (ww...).

@@ -1,7 +1,11 @@
-"""Typed callback messages: template-card clicks and menu picks, and everything else kept as is.
+"""Typed callback messages: template-card clicks and menu picks, directory changes, and
+everything else kept as is.
 
 PROTOCOL §5.1-5.2 (card events) and §4.2 (de-duplication: WeCom re-sends a callback up to
 three times when it gets no 200 within 5 s, so every event has a stable ``dedupe_key``).
+Directory changes are WeCom's ``change_contact`` events (成员变更通知, 部门变更通知,
+标签成员变更通知): the element names are those of WeCom's documentation, as WxJava's
+``WxCpXmlMessage`` and go-workwx read them.
 """
 
 from __future__ import annotations
@@ -14,10 +18,22 @@ from typing import Any
 from .errors import XmlParseError
 from .xmlsafe import MAX_XML_BYTES, parse_xml
 
-__all__ = ["Event", "GenericMessage", "TemplateCardEvent", "TemplateCardMenuEvent", "parse_event"]
+__all__ = [
+    "CHANGE_TYPES", "ContactChange", "Event", "GenericMessage", "TemplateCardEvent", "TemplateCardMenuEvent",
+    "parse_event",
+]
 
 _FORCE_LIST = ("SelectedItem", "OptionId")
 MAX_INT = 2**63 - 1
+#: The ``ChangeType`` values of ``change_contact`` that concern the cached directory.
+CHANGE_TYPES = (
+    "create_user", "update_user", "delete_user", "create_party", "update_party", "delete_party", "update_tag",
+)
+#: The element each change type cannot do without: the id of what changed.
+_CHANGE_KEYS = {
+    "create_user": "UserID", "update_user": "UserID", "delete_user": "UserID",
+    "create_party": "Id", "update_party": "Id", "delete_party": "Id", "update_tag": "TagId",
+}
 
 
 def _digest(*parts: Any) -> str:
@@ -107,7 +123,60 @@ class GenericMessage:
         return _digest("event", self.from_user, self.create_time, self.event, self.raw.get("EventKey"))
 
 
-Event = TemplateCardEvent | TemplateCardMenuEvent | GenericMessage
+@dataclass(frozen=True, slots=True)
+class ContactChange:
+    """A change to the directory (``Event`` = ``change_contact``), its fields parsed.
+
+    Each field is None when WeCom did not send its element: an update names only what
+    changed, and callback URLs set up after 2022-08-15 get only UserID and Department
+    of a member. ``departments`` [] (an empty element) differs from None (no element).
+    ``msg_type``, ``event``, ``msg_id`` and ``event_key`` match :class:`GenericMessage`'s,
+    so code that stores any event can store this one.
+    """
+
+    from_user: str
+    to_user: str
+    create_time: int
+    change_type: str
+    agent_id: int | None
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    user_id: str | None = None  # UserID
+    new_user_id: str | None = None  # NewUserID: the member's userid was changed to this
+    name: str | None = None  # Name, of a member or a department
+    departments: list[int] | None = field(default=None, hash=False)  # Department
+    party_id: int | None = None  # Id
+    parent_id: int | None = None  # ParentId
+    order: int | None = None  # Order
+    tag_id: int | None = None  # TagId
+    add_users: list[str] | None = field(default=None, hash=False)  # AddUserItems
+    del_users: list[str] | None = field(default=None, hash=False)  # DelUserItems
+    add_parties: list[int] | None = field(default=None, hash=False)  # AddPartyItems
+    del_parties: list[int] | None = field(default=None, hash=False)  # DelPartyItems
+
+    msg_type = "event"
+    event = "change_contact"
+    msg_id = None
+    event_key = None
+
+    @property
+    def kind(self) -> str:
+        return "change_contact"
+
+    @property
+    def dedupe_key(self) -> str:
+        """Same for WeCom's retries of one callback; different for two changes in one second,
+        which share sender ("sys") and CreateTime: the whole message counts."""
+        return _digest(self.kind, self.create_time, json.dumps(self.raw, ensure_ascii=False, sort_keys=True))
+
+    def fields(self) -> dict[str, Any]:
+        """The parsed fields WeCom sent, JSON-safe, for storing the change until it is applied."""
+        names = ("user_id", "new_user_id", "name", "departments", "party_id", "parent_id", "order", "tag_id",
+                 "add_users", "del_users", "add_parties", "del_parties")
+        values = {name: getattr(self, name) for name in names}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+Event = TemplateCardEvent | TemplateCardMenuEvent | ContactChange | GenericMessage
 
 _CARD_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "EventKey", "TaskId", "CardType")
 
@@ -125,6 +194,8 @@ def parse_event(xml: str | bytes, *, max_bytes: int = MAX_XML_BYTES) -> Event:
     msg_type, event = _text(raw, "MsgType", required=True), _text(raw, "Event")
     if msg_type == "event" and event in ("template_card_event", "template_card_menu_event"):
         return _card_event(raw, event)
+    if msg_type == "event" and event == "change_contact":
+        return _contact_change(raw)
     return GenericMessage(
         msg_type=msg_type,
         event=event,
@@ -155,6 +226,53 @@ def _card_event(raw: dict[str, Any], event: str) -> TemplateCardEvent | Template
     if event == "template_card_menu_event":
         return TemplateCardMenuEvent(**common)
     return TemplateCardEvent(selected=_selections(raw.get("SelectedItems")), **common)
+
+
+def _contact_change(raw: dict[str, Any]) -> ContactChange:
+    change_type = _text(raw, "ChangeType", required=True)
+    required = ("ToUserName", "FromUserName", "CreateTime", _CHANGE_KEYS.get(change_type, "ChangeType"))
+    missing = [name for name in required if not _text(raw, name)]
+    if missing:
+        raise XmlParseError(
+            f"change_contact {change_type} is missing required element(s): {', '.join(missing)}")
+    return ContactChange(
+        from_user=_text(raw, "FromUserName"),
+        to_user=_text(raw, "ToUserName"),
+        create_time=_int(raw, "CreateTime"),
+        change_type=change_type,
+        agent_id=_int(raw, "AgentID"),
+        raw=raw,
+        user_id=_text(raw, "UserID"),
+        new_user_id=_text(raw, "NewUserID") or None,
+        name=_text(raw, "Name") or None,
+        departments=_int_list(raw, "Department"),
+        party_id=_int(raw, "Id"),
+        parent_id=_int(raw, "ParentId"),
+        order=_int(raw, "Order"),
+        tag_id=_int(raw, "TagId"),
+        add_users=_text_list(raw, "AddUserItems"),
+        del_users=_text_list(raw, "DelUserItems"),
+        add_parties=_int_list(raw, "AddPartyItems"),
+        del_parties=_int_list(raw, "DelPartyItems"),
+    )
+
+
+def _text_list(raw: dict[str, Any], name: str) -> list[str] | None:
+    """A comma-separated list ("a,b" -> ["a", "b"]); None when the element is absent."""
+    if name not in raw:
+        return None
+    return [item.strip() for item in (_text(raw, name) or "").split(",") if item.strip()]
+
+
+def _int_list(raw: dict[str, Any], name: str) -> list[int] | None:
+    """A comma-separated list of ids ("1,2" -> [1, 2]); None when the element is absent."""
+    items = _text_list(raw, name)
+    if items is None:
+        return None
+    if not all(_whole(item) for item in items):
+        text = _text(raw, name) or ""
+        raise XmlParseError(f"element {name} is not a list of whole numbers: {text[:40]!r}")
+    return [int(item) for item in items]
 
 
 def _selections(items: Any) -> dict[str, list[str]]:
@@ -198,6 +316,11 @@ def _int(raw: dict[str, Any], name: str) -> int | None:
     if value is None:
         return None
     digits = value.strip()
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19 and int(digits) <= MAX_INT):
+    if not _whole(digits):
         raise XmlParseError(f"element {name} is not a whole number below 2**63: {value[:40]!r}")
     return int(digits)
+
+
+def _whole(digits: str) -> bool:
+    """ASCII digits of a number below 2**63 (Python's int() takes more: "1_0", "١", 5000 digits)."""
+    return digits.isascii() and digits.isdigit() and len(digits) <= 19 and int(digits) <= MAX_INT

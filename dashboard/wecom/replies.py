@@ -1,4 +1,5 @@
-"""Inner XML for passive replies (PROTOCOL §5.4) and for simulated card events (§5.1-5.2).
+"""Inner XML for passive replies (PROTOCOL §5.4; text and news: CONVERSATIONS §3) and for
+simulated card events (PROTOCOL §5.1-5.2).
 
 Strings go out as CDATA that survives any text (see :func:`~dashboard.wecom.xmlsafe.cdata`),
 numbers as plain text, booleans as ``true``/``false``, lists as repeated sibling elements,
@@ -18,15 +19,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .crypto import CallbackCrypto
 
 __all__ = [
+    "NEWS_LIMIT",
+    "TEXT_LIMIT",
     "XML_NAMES",
     "build_reply",
     "event_xml",
+    "news_reply_xml",
     "template_card_fields",
+    "text_reply_xml",
     "to_xml",
     "update_button_xml",
     "update_template_card_xml",
+    "utf8_cut",
     "xml_name",
 ]
+
+#: Bytes of a passive text reply's Content (UTF-8); WeCom cuts longer text (CONVERSATIONS §3).
+TEXT_LIMIT = 2048
+
+#: Articles of a passive news reply: 8 as for message/send, the stricter of the two readings
+#: (the old doc said 10; CONVERSATIONS §3).
+NEWS_LIMIT = 8
 
 #: template_card JSON key -> element name in the XML reply (PROTOCOL §5.4).
 XML_NAMES: dict[str, str] = {
@@ -50,6 +63,9 @@ XML_NAMES: dict[str, str] = {
 }  # fmt: skip
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+
+# Control characters except \t and \n, and what XML 1.0 cannot carry at all (surrogates, U+FFFE/F).
+_UNSENDABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_name(key: str) -> str:
@@ -146,6 +162,80 @@ def update_template_card_xml(
             "TemplateCard": template_card_fields(template_card),
         }
     )
+
+
+def utf8_cut(text: str, limit: int) -> str:
+    """The longest start of ``text`` that fits in ``limit`` UTF-8 bytes, never half a character.
+
+    WeCom counts a text's length in UTF-8 bytes (a CJK character 3, an emoji 4) and cuts it
+    where the count ends, even inside a character; the UI counts the same way.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text
+    cut = max(limit, 0)
+    while cut and (data[cut] & 0xC0) == 0x80:  # a continuation byte: the cut is inside a character
+        cut -= 1
+    return data[:cut].decode("utf-8", "surrogatepass")
+
+
+def text_reply_xml(to_user: str, from_user: str, content: str, create_time: int) -> str:
+    """Passive text reply: ``content`` without control characters, cut to :data:`TEXT_LIMIT` bytes.
+
+    :param to_user: the member's userid (the message's ``FromUserName``).
+    :param from_user: the CorpID (the message's ``ToUserName``).
+    """
+    return to_xml(
+        {
+            "ToUserName": to_user,
+            "FromUserName": from_user,
+            "CreateTime": int(create_time),
+            "MsgType": "text",
+            "Content": utf8_cut(_UNSENDABLE.sub("", content), TEXT_LIMIT),
+        }
+    )
+
+
+def news_reply_xml(
+    to_user: str, from_user: str, articles: Sequence[Mapping[str, Any]], create_time: int
+) -> str:
+    """Passive news (图文) reply of 1 to :data:`NEWS_LIMIT` articles, the first shown large.
+
+    :param to_user: the member's userid (the message's ``FromUserName``).
+    :param from_user: the CorpID (the message's ``ToUserName``).
+    :param articles: each with ``title`` and optionally ``description``, ``url``, ``picurl``;
+        other keys are ignored.
+    :raises ValueError: no article, more than :data:`NEWS_LIMIT`, or an article without title.
+    """
+    if not 1 <= len(articles) <= NEWS_LIMIT:
+        raise ValueError(f"a news reply has 1 to {NEWS_LIMIT} articles, not {len(articles)}")
+    items = [_article(number, article) for number, article in enumerate(articles, 1)]
+    return to_xml(
+        {
+            "ToUserName": to_user,
+            "FromUserName": from_user,
+            "CreateTime": int(create_time),
+            "MsgType": "news",
+            "ArticleCount": len(items),
+            "Articles": {"item": items},
+        }
+    )
+
+
+def _article(number: int, article: Mapping[str, Any]) -> dict[str, str | None]:
+    """One ``<item>`` in the doc's order; empty fields are left out."""
+    fields = {
+        name: _sendable(article.get(key))
+        for name, key in (("Title", "title"), ("Description", "description"), ("PicUrl", "picurl"), ("Url", "url"))
+    }
+    if not fields["Title"]:
+        raise ValueError(f"article {number} of a news reply has no title")
+    return fields
+
+
+def _sendable(value: Any) -> str | None:
+    text = _UNSENDABLE.sub("", value).strip() if isinstance(value, str) else None
+    return text or None
 
 
 def build_reply(crypto: CallbackCrypto, inner_xml: str, nonce: str | int, timestamp: str | int | None) -> str:

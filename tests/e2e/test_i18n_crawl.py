@@ -40,6 +40,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from dashboard.extensions import db
 from dashboard.i18n import TRANSLATIONS
+from dashboard.models import DirectoryState, utcnow
 from tests import databases
 from tests.conftest import PASSWORD, make_app
 from tests.e2e.i18n_seed import EN, ZH, Seeded, Words, seed
@@ -66,6 +67,7 @@ NOT_PAGES = {
     "sandbox.feed": "JSON the inbox polls",
     "cards.download": "a card version as a JSON file",
     "reports.export": "CSV files",
+    "directory.status": "JSON the directory pages poll",
 }
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]?\d*(?:\.\d+)?[sdifeEgGxXorc]|\{\w+\}|\x00")
@@ -301,6 +303,7 @@ def pages_of(seeded: Seeded) -> list[tuple[str, str]]:
         ("report-aggregate", f"/reports/{seeded.aggregate}"),
         ("report-aggregate-answers", f"/reports/{seeded.aggregate}/answers"),
         ("audit", "/reports/audit"),
+        ("directory", "/directory/"), ("directory-filtered", "/directory/?department=2&q=a"),
         ("settings-after-click", f"/settings/cards/{seeded.cards['vote_interaction']}/after-click"),
         ("settings-close-poll", f"/settings/campaigns/{sent}/close-poll"),
         ("users", "/users"), ("user-edit", f"/users/{seeded.staff_id}"),
@@ -365,6 +368,19 @@ class Crawler:
         self.settle()
         self.record("settings", 200)
 
+    def while_reading(self, name: str, path: str):
+        """The page that waits for a read, while one is under way (as the worker marks it)."""
+        with self.app.app_context():
+            db.session.execute(db.update(DirectoryState).values(running_since=utcnow(), progress_done=3,
+                                                                 progress_total=12))
+            db.session.commit()
+        try:
+            self.visit(name, path)
+        finally:
+            with self.app.app_context():
+                db.session.execute(db.update(DirectoryState).values(running_since=None))
+                db.session.commit()
+
     def phone(self, names):
         self.page.set_viewport_size(PHONE)
         for name in names:
@@ -395,6 +411,7 @@ def run_crawl(browser, tmp_path, words: Words, locale: str, language: str, phone
             for name, path in pages_of(crawl.seeded):
                 crawler.visit(name, path)
             crawler.self_test_then_settings()
+            crawler.while_reading("directory-reading", "/directory/reading?next=/campaigns/")
             crawler.visit("not-found", "/no-such-page")
             if phone:
                 crawler.phone([name for name in crawl.pages if name != "login"])

@@ -1,12 +1,15 @@
-"""Typed callback events: card clicks, menu picks, everything else kept, stable dedupe keys."""
+"""Typed callback events: card clicks, menu picks, directory changes, everything else kept, stable dedupe keys."""
 import dataclasses
+import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.wecom.errors import XmlParseError
-from dashboard.wecom.events import GenericMessage, TemplateCardEvent, TemplateCardMenuEvent, parse_event
+from dashboard.wecom.events import (
+    ContactChange, GenericMessage, TemplateCardEvent, TemplateCardMenuEvent, parse_event,
+)
 from dashboard.wecom.replies import event_xml
 
 # The doc-shaped example from PROTOCOL §5.1 (WxJava's parser test): two questions, two options each.
@@ -205,3 +208,162 @@ XML_TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc", "Cn"), include_
 def test_event_xml_round_trips(selected, from_user, event_key):
     event = parse_event(card(selected=selected, from_user=from_user, event_key=event_key))
     assert (event.selected, event.from_user, event.event_key) == (selected, from_user, event_key)
+
+
+# --- change_contact: directory changes (成员变更通知, 部门变更通知, 标签成员变更通知) ---
+
+# Shaped like WeCom's example of 新增成员事件, as callback URLs set up before 2022-08-15 get it.
+# ExtAttr's items carry a <Name> of their own: only the top-level one is the member's.
+CREATE_USER = """<xml>
+<ToUserName><![CDATA[toUser]]></ToUserName>
+<FromUserName><![CDATA[sys]]></FromUserName>
+<CreateTime>1403610513</CreateTime>
+<MsgType><![CDATA[event]]></MsgType>
+<Event><![CDATA[change_contact]]></Event>
+<ChangeType>create_user</ChangeType>
+<UserID><![CDATA[zhangsan]]></UserID>
+<Name><![CDATA[张三]]></Name>
+<Department><![CDATA[1,2,3]]></Department>
+<MainDepartment>1</MainDepartment>
+<IsLeaderInDept><![CDATA[1,0,0]]></IsLeaderInDept>
+<Position><![CDATA[产品经理]]></Position>
+<Mobile>13800000000</Mobile>
+<Gender>1</Gender>
+<Status>1</Status>
+<ExtAttr>
+<Item><Name><![CDATA[爱好]]></Name><Type>0</Type><Text><Value><![CDATA[旅游]]></Value></Text></Item>
+</ExtAttr>
+</xml>"""
+
+
+def contact(change_type: str, body: str, create_time: int = 1700000000) -> str:
+    """A change_contact message as WeCom sends it: the common elements, then ``body``."""
+    return (f"<xml><ToUserName><![CDATA[wwcorp]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
+            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[change_contact]]></Event><ChangeType>{change_type}</ChangeType>{body}</xml>")
+
+
+def test_create_user_as_older_callback_urls_get_it():
+    change = parse_event(CREATE_USER)
+    assert isinstance(change, ContactChange) and change.kind == "change_contact"
+    assert (change.from_user, change.to_user, change.create_time) == ("sys", "toUser", 1403610513)
+    assert change.agent_id is None
+    assert change.change_type == "create_user"
+    assert change.fields() == {"user_id": "zhangsan", "name": "张三", "departments": [1, 2, 3]}
+    assert change.raw["Position"] == "产品经理"  # the rest is kept
+
+
+@pytest.mark.parametrize(
+    "change_type, body, fields",
+    [
+        # callback URLs set up after 2022-08-15: only UserID and Department
+        ("create_user", "<UserID><![CDATA[lisi]]></UserID><Department><![CDATA[2]]></Department>",
+         {"user_id": "lisi", "departments": [2]}),
+        ("update_user", "<UserID><![CDATA[zhangsan]]></UserID><NewUserID><![CDATA[zhangsan2]]></NewUserID>"
+                        "<Name><![CDATA[张三丰]]></Name><Department><![CDATA[1, 3]]></Department>",
+         {"user_id": "zhangsan", "new_user_id": "zhangsan2", "name": "张三丰", "departments": [1, 3]}),
+        ("update_user", "<UserID><![CDATA[zhangsan]]></UserID><Position><![CDATA[经理]]></Position>",
+         {"user_id": "zhangsan"}),
+        ("delete_user", "<UserID><![CDATA[wangwu]]></UserID>", {"user_id": "wangwu"}),
+        ("create_party",
+         "<Id>5</Id><Name><![CDATA[销售部]]></Name><ParentId><![CDATA[1]]></ParentId><Order>1000</Order>",
+         {"party_id": 5, "name": "销售部", "parent_id": 1, "order": 1000}),
+        ("update_party", "<Id>5</Id><ParentId><![CDATA[3]]></ParentId>", {"party_id": 5, "parent_id": 3}),
+        ("delete_party", "<Id>5</Id>", {"party_id": 5}),
+        ("update_tag", "<TagId>1</TagId><AddUserItems><![CDATA[lisi,wangwu]]></AddUserItems>"
+                       "<DelUserItems><![CDATA[zhangsan]]></DelUserItems><AddPartyItems><![CDATA[2]]></AddPartyItems>"
+                       "<DelPartyItems><![CDATA[3,4]]></DelPartyItems>",
+         {"tag_id": 1, "add_users": ["lisi", "wangwu"], "del_users": ["zhangsan"], "add_parties": [2],
+          "del_parties": [3, 4]}),
+        ("update_tag", "<TagId>7</TagId><AddUserItems><![CDATA[lisi]]></AddUserItems>",
+         {"tag_id": 7, "add_users": ["lisi"]}),
+    ],
+)
+def test_each_change_type_parses(change_type, body, fields):
+    change = parse_event(contact(change_type, body))
+    assert isinstance(change, ContactChange) and change.change_type == change_type
+    assert change.fields() == fields
+    assert json.loads(json.dumps(change.fields())) == fields  # stored as JSON as it is
+
+
+def test_an_absent_list_is_not_an_empty_one():
+    absent = parse_event(contact("update_user", "<UserID>lisi</UserID>"))
+    empty = parse_event(contact("update_user", "<UserID>lisi</UserID><Department><![CDATA[]]></Department>"))
+    assert (absent.departments, empty.departments) == (None, [])
+    assert "departments" not in absent.fields() and empty.fields()["departments"] == []
+
+
+def test_an_unknown_change_type_is_kept_as_a_change():
+    change = parse_event(contact("update_everything", "<Foo>1</Foo>"))
+    assert isinstance(change, ContactChange) and change.change_type == "update_everything"
+    assert change.fields() == {} and change.raw["Foo"] == "1"
+
+
+def test_a_change_stores_like_any_other_event():
+    """The callback's storing code reads these from every event that is no card event."""
+    change = parse_event(CREATE_USER)
+    assert (change.msg_type, change.event, change.msg_id, change.event_key) == ("event", "change_contact", None, None)
+
+
+@pytest.mark.parametrize(
+    "xml, problem",
+    [
+        (contact("create_user", "<UserID>lisi</UserID><Department><![CDATA[1,x]]></Department>"), "Department"),
+        (contact("create_user", "<UserID>lisi</UserID><Department><![CDATA[1;2]]></Department>"), "Department"),
+        (contact("create_user", "<UserID>lisi</UserID><Department>-1</Department>"), "Department"),
+        (contact("update_tag", "<TagId>1</TagId><AddPartyItems><![CDATA[2,3x]]></AddPartyItems>"), "AddPartyItems"),
+        (contact("update_tag", "<TagId>1</TagId><DelPartyItems>" + "9" * 30 + "</DelPartyItems>"), "DelPartyItems"),
+        (contact("create_party", "<Id>five</Id>"), "Id"),
+        (contact("update_party", "<Id>5</Id><ParentId>1.5</ParentId>"), "ParentId"),
+        (contact("create_party", "<Id>5</Id><Order>high</Order>"), "Order"),
+        (contact("update_tag", "<TagId>t1</TagId>"), "TagId"),
+        (contact("update_user", "<Name>lisi</Name>"), "UserID"),
+        (contact("delete_user", "<UserID></UserID>"), "UserID"),
+        (contact("delete_party", ""), "Id"),
+        (contact("update_tag", "<AddUserItems>a</AddUserItems>"), "TagId"),
+        (contact("create_user", "<UserID>lisi</UserID>").replace("<CreateTime>1700000000</CreateTime>", ""),
+         "CreateTime"),
+        (contact("create_user", "<UserID>lisi</UserID>").replace("<ChangeType>create_user</ChangeType>", ""),
+         "ChangeType"),
+        (contact("create_user", "<UserID>a</UserID><UserID>b</UserID>"), "UserID"),
+    ],
+)
+def test_malformed_change(xml, problem):
+    with pytest.raises(XmlParseError, match=problem):
+        parse_event(xml)
+
+
+def test_two_changes_in_the_same_second_have_different_keys():
+    """Both come from "sys" at the same CreateTime: keyed like other events, the second was lost."""
+    lisi = contact("create_user", "<UserID>lisi</UserID><Department>2</Department>")
+    wangwu = contact("create_user", "<UserID>wangwu</UserID><Department>2</Department>")
+    moved = contact("create_user", "<UserID>lisi</UserID><Department>3</Department>")
+    keys = {parse_event(xml).dedupe_key for xml in (lisi, wangwu, moved)}
+    assert len(keys) == 3
+    tag_in = contact("update_tag", "<TagId>1</TagId><AddUserItems>lisi</AddUserItems>")
+    tag_out = contact("update_tag", "<TagId>1</TagId><DelUserItems>lisi</DelUserItems>")
+    assert parse_event(tag_in).dedupe_key != parse_event(tag_out).dedupe_key
+
+
+def test_a_retried_change_has_the_same_key():
+    assert parse_event(CREATE_USER).dedupe_key == parse_event(CREATE_USER.encode()).dedupe_key
+    assert len(parse_event(CREATE_USER).dedupe_key) == 64
+    later = CREATE_USER.replace("1403610513", "1403610514")
+    assert parse_event(later).dedupe_key != parse_event(CREATE_USER).dedupe_key
+
+
+def test_changes_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parse_event(CREATE_USER).user_id = "lisi"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    departments=st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=8),
+    userids=st.lists(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,20}", fullmatch=True), min_size=1, max_size=8),
+)
+def test_lists_round_trip(departments, userids):
+    body = (f"<TagId>1</TagId><AddUserItems><![CDATA[{','.join(userids)}]]></AddUserItems>"
+            f"<AddPartyItems><![CDATA[{','.join(map(str, departments))}]]></AddPartyItems>")
+    change = parse_event(contact("update_tag", body))
+    assert (change.add_users, change.add_parties) == (userids, departments)

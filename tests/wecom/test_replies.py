@@ -6,11 +6,16 @@ from hypothesis import strategies as st
 from dashboard.wecom.errors import GenReturnXmlError
 from dashboard.wecom.events import parse_event
 from dashboard.wecom.replies import (
+    NEWS_LIMIT,
+    TEXT_LIMIT,
     build_reply,
     event_xml,
+    news_reply_xml,
+    text_reply_xml,
     to_xml,
     update_button_xml,
     update_template_card_xml,
+    utf8_cut,
     xml_name,
 )
 from dashboard.wecom.xmlsafe import cdata, parse_xml
@@ -147,3 +152,129 @@ def test_event_xml_menu_event():
             to_user="c", from_user="l", create_time=1, event_key="k", task_id="t", card_type="text_notice",
             response_code=None, agent_id=None, selected={"q": ["a"]}, event="template_card_menu_event",
         )  # fmt: skip
+
+
+# CONVERSATIONS §3: doc 90241's text reply and the 企业号 doc's news reply, verbatim.
+DOC_TEXT = """<xml>
+   <ToUserName><![CDATA[toUser]]></ToUserName>
+   <FromUserName><![CDATA[fromUser]]></FromUserName>
+   <CreateTime>1348831860</CreateTime>
+   <MsgType><![CDATA[text]]></MsgType>
+   <Content><![CDATA[this is a test]]></Content>
+</xml>"""
+
+DOC_NEWS = """<xml>
+   <ToUserName><![CDATA[toUser]]></ToUserName>
+   <FromUserName><![CDATA[fromUser]]></FromUserName>
+   <CreateTime>12345678</CreateTime>
+   <MsgType><![CDATA[news]]></MsgType>
+   <ArticleCount>2</ArticleCount>
+   <Articles>
+       <item>
+           <Title><![CDATA[title1]]></Title>
+           <Description><![CDATA[description1]]></Description>
+           <PicUrl><![CDATA[picurl]]></PicUrl>
+           <Url><![CDATA[url]]></Url>
+       </item>
+       <item>
+           <Title><![CDATA[title]]></Title>
+           <Description><![CDATA[description]]></Description>
+           <PicUrl><![CDATA[picurl]]></PicUrl>
+           <Url><![CDATA[url]]></Url>
+       </item>
+   </Articles>
+</xml>"""
+
+DOC_ARTICLES = [
+    {"title": "title1", "description": "description1", "picurl": "picurl", "url": "url"},
+    {"title": "title", "description": "description", "url": "url", "picurl": "picurl"},
+]
+
+
+def decrypted(crypto, inner: str) -> dict:
+    """The reply as WeCom reads it: encrypted into the envelope, signature checked, decrypted, parsed."""
+    outer = parse_xml(build_reply(crypto, inner, "nonce1", "1700000001"))["xml"]
+    crypto.check_signature(outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"], outer["Encrypt"])
+    return parse_xml(crypto.decrypt_ciphertext(outer["Encrypt"]), force_list=("item",))["xml"]
+
+
+def test_text_reply_matches_the_doc():
+    ours = text_reply_xml("toUser", "fromUser", "this is a test", 1348831860)
+    assert parse_xml(ours) == parse_xml(DOC_TEXT)
+
+
+def test_news_reply_matches_the_doc():
+    assert parse_xml(news_reply_xml("toUser", "fromUser", DOC_ARTICLES, 12345678)) == parse_xml(DOC_NEWS)
+
+
+@pytest.mark.parametrize("text", TRICKY + ["this is success test", "请假\n😀 ]]> <xml>"])
+def test_text_reply_round_trips(crypto_n, text):
+    reply = decrypted(crypto_n, text_reply_xml("zhangsan", "ww0123456789abcdef", text, 1700000001))
+    expected = text.replace("\r", "")  # carriage returns are control characters too
+    assert (reply["ToUserName"], reply["MsgType"], reply["Content"]) == ("zhangsan", "text", expected or None)
+
+
+@pytest.mark.parametrize(
+    "content, kept",
+    [
+        ("a" * 2044 + "😀", "a" * 2044 + "😀"),        # exactly 2048 bytes
+        ("a" * 2045 + "😀", "a" * 2045),               # the emoji's 4 bytes would end at 2049
+        ("a" * 2047 + "😀b", "a" * 2047),
+        ("投" * 683, "投" * 682),                       # 2049 bytes -> 682 characters, 2046 bytes
+        ("é" * 1025, "é" * 1024),
+    ],
+)  # fmt: skip
+def test_text_reply_is_cut_on_a_character_boundary(crypto_n, content, kept):
+    reply = decrypted(crypto_n, text_reply_xml("u", "corp", content, 1))
+    assert reply["Content"] == kept and len(kept.encode()) <= TEXT_LIMIT
+
+
+def test_text_reply_drops_control_characters_but_tab_and_newline(crypto_n):
+    content = "a\x00b\x07c\td\ne\r\nf\x1b[0m\x7f\x85\ufffe\ud800g"
+    reply = decrypted(crypto_n, text_reply_xml("u", "corp", content, 1))
+    assert reply["Content"] == "abc\td\ne\nf[0mg"
+
+
+def test_control_characters_do_not_count_against_the_limit(crypto_n):
+    reply = decrypted(crypto_n, text_reply_xml("u", "corp", "\x00" * 100 + "x" * TEXT_LIMIT, 1))
+    assert reply["Content"] == "x" * TEXT_LIMIT
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.integers(min_value=0, max_value=40))
+def test_utf8_cut_keeps_the_longest_whole_start(text, limit):
+    cut = utf8_cut(text, limit)
+    size = len(cut.encode("utf-8", "surrogatepass"))
+    assert text.startswith(cut) and size <= limit
+    assert cut == text or size + len(text[len(cut)].encode("utf-8", "surrogatepass")) > limit
+
+
+def test_news_reply_round_trips(crypto_n):
+    articles = [
+        {"title": "a]]>b 😀", "description": "行一\n行二\x00", "url": "https://example.com/?a=1&b=<2>", "image_id": 7},
+        {"title": "只有标题"},
+    ]
+    reply = decrypted(crypto_n, news_reply_xml("lisi", "corp", articles, 1700000001))
+    assert (reply["ToUserName"], reply["MsgType"], reply["ArticleCount"]) == ("lisi", "news", "2")
+    assert reply["Articles"]["item"] == [
+        {"Title": "a]]>b 😀", "Description": "行一\n行二", "Url": "https://example.com/?a=1&b=<2>"},
+        {"Title": "只有标题"},
+    ]
+
+
+def test_news_reply_takes_up_to_eight_articles(crypto_n):
+    articles = [{"title": f"第{n}条", "picurl": f"https://example.com/{n}.png"} for n in range(1, NEWS_LIMIT + 1)]
+    reply = decrypted(crypto_n, news_reply_xml("u", "corp", articles, 1))
+    assert reply["ArticleCount"] == "8" and [item["Title"] for item in reply["Articles"]["item"]][-1] == "第8条"
+
+
+@pytest.mark.parametrize("count", [0, 9, 10])
+def test_news_reply_refuses_no_article_or_more_than_eight(count):
+    with pytest.raises(ValueError, match=f"not {count}"):
+        news_reply_xml("u", "corp", [{"title": "t"}] * count, 1)
+
+
+@pytest.mark.parametrize("article", [{}, {"title": ""}, {"title": "  \x00 "}, {"description": "d", "url": "u"}])
+def test_news_reply_refuses_an_article_without_title(article):
+    with pytest.raises(ValueError, match="article 2"):
+        news_reply_xml("u", "corp", [{"title": "ok"}, article], 1)
