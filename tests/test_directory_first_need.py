@@ -20,6 +20,9 @@ def test_an_api_campaign_to_everyone_on_a_fresh_sandbox_reaches_the_whole_direct
                                                  "recipients": {"all": True}})
     assert campaign.status_code == 201, campaign.json
     assert call("GET", "/directory").json["read_at"] is None
+    check = call("GET", f"/campaigns/{campaign.json['id']}/check")  # first need: read, then counted
+    assert check.status_code == 200 and check.json["recipients"] == 50 and check.json["everyone"]
+    assert check.json["can_send"] and check.json["calls"] == 1
     sent = call("POST", f"/campaigns/{campaign.json['id']}/send")
     assert sent.status_code == 202, sent.json
     with app.app_context():

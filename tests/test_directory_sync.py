@@ -277,3 +277,16 @@ def test_a_change_elsewhere_in_the_directory_does_not_stop_a_send(app, fake):
         assert queries.changed_since_check(campaign, queries.check(campaign)) == []
         service.send(campaign, actor="test")
         assert campaign.status == "sending"
+
+
+def test_a_send_through_the_api_reads_a_directory_never_read(app, fake):
+    token = issue_token(app, "staff")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    with app.app_context():
+        campaign_id = make_campaign({"departments": [2]}).id
+    sent = client.post(f"/api/v1/campaigns/{campaign_id}/send", headers=headers)
+    assert sent.status_code == 202, sent.json
+    with app.app_context():
+        people = db.session.scalars(db.select(Delivery.userid).filter_by(campaign_id=campaign_id)).all()
+        assert sorted(people) == ["lisi", "wangwu"] and snapshot.state().read_at is not None

@@ -46,6 +46,13 @@ RESPONSES = {
     "CardPage": _page("CardSummary"),
     "CardValidation": _object(valid=BOOL, errors={"type": "array", "items": ref("Problem")}),
     "CampaignStatus": _object(**STATUS),
+    "CampaignCheck": _object(
+        id=INT, recipients={**INT, "description": "People it would reach, groups expanded."},
+        everyone={**BOOL, "description": "Sent in one @all call."},
+        calls={**INT, "description": "message/send calls (1,000 people each)."},
+        can_send={**BOOL, "description": "False: a notice of level danger blocks the send."},
+        notices={"type": "array", "items": _object(level={"enum": ["danger", "warning", "info"]},
+                                                    text=STR)}),
     "RecallResult": _object(**STATUS, recalled=INT, failed=INT),
     "ClosePollResult": _object(**STATUS, message=STR),
     "Progress": _object(batches_total=INT, batches_done=INT, accepted=INT, invalid=INT,
@@ -130,6 +137,11 @@ OPERATIONS = [
      "The campaign pins the card's latest version. Send it with POST /campaigns/{id}/send."),
     ("get", "/campaigns/{campaign_id}", "campaign", "Read a campaign's progress", None,
      (200, "Campaign"), (404,), "Status, the ledger's counts and every WeCom send call (batch)."),
+    ("get", "/campaigns/{campaign_id}/check", "check", "Check a campaign before sending", None,
+     (200, "CampaignCheck"), (403, 404, 502),
+     "The check page's figures and notices: the people reached (departments, tags and @all "
+     "expanded through the directory, which is read first when it never was), the calls, and "
+     "every reason to think twice. Sends nothing."),
     ("post", "/campaigns/{campaign_id}/send", "send", "Send a draft campaign", None,
      (202, "CampaignStatus"), (403, 404, 409, 502),
      "Runs the check before sending and plans the batches; the worker delivers them. Status "

@@ -152,10 +152,20 @@ def campaign(campaign_id):
     }
 
 
+@bp.get(f"/campaigns/<{ID}:campaign_id>/check")
+@api_role_required(*WRITERS)
+def check(campaign_id):
+    """What sending would do, as the check page shows it; the directory is read first if needed."""
+    result = _act(campaigns.check, _campaign(campaign_id, write=True), result=True)
+    return {"id": campaign_id, "recipients": len(result.userids), "everyone": result.everyone,
+            "calls": result.calls, "can_send": not result.blockers,
+            "notices": [{"level": n.level, "text": n.text} for n in result.notices]}
+
+
 @bp.post(f"/campaigns/<{ID}:campaign_id>/send")
 @api_role_required(*WRITERS)
 def send(campaign_id):
-    campaign = _act(campaigns.send, _campaign(campaign_id))
+    campaign = _act(campaigns.send, _campaign(campaign_id, write=True))
     campaign_jobs.deliver(campaign.id, eta=campaign.send_at)
     return {"id": campaign.id, "status": campaign.status}, 202
 
@@ -163,14 +173,14 @@ def send(campaign_id):
 @bp.post(f"/campaigns/<{ID}:campaign_id>/cancel")
 @api_role_required(*WRITERS)
 def cancel(campaign_id):
-    campaign = _act(campaigns.cancel, _campaign(campaign_id))
+    campaign = _act(campaigns.cancel, _campaign(campaign_id, write=True))
     return {"id": campaign.id, "status": campaign.status}
 
 
 @bp.post(f"/campaigns/<{ID}:campaign_id>/recall")
 @api_role_required(*WRITERS)
 def recall(campaign_id):
-    campaign = _campaign(campaign_id)
+    campaign = _campaign(campaign_id, write=True)
     recalled, failed = _act(campaigns.recall, campaign, result=True)
     return {"id": campaign.id, "status": campaign.status, "recalled": recalled, "failed": failed}
 
@@ -178,7 +188,7 @@ def recall(campaign_id):
 @bp.post(f"/campaigns/<{ID}:campaign_id>/close-poll")
 @api_role_required(*WRITERS)
 def close_poll(campaign_id):
-    campaign = _campaign(campaign_id)
+    campaign = _campaign(campaign_id, write=True)
     try:
         polls.queue_close_poll(campaign, api_user())
     except polls.PollError as exc:
@@ -246,9 +256,15 @@ def _member_json(user) -> dict:
     return {"userid": user.userid, "name": user.name, "departments": list(user.departments)}
 
 
-def _campaign(campaign_id: int) -> Campaign:
-    return db.get_or_404(Campaign, campaign_id,
-                         description=_("There is no campaign %(id)s.", id=campaign_id))
+def _campaign(campaign_id: int, *, write: bool = False) -> Campaign:
+    """The campaign, with the pages' rule: staff read and change the campaigns they created
+    (admins change any), managers read all."""
+    campaign = db.get_or_404(Campaign, campaign_id,
+                             description=_("There is no campaign %(id)s.", id=campaign_id))
+    if campaign_queries.owner_id(campaign) is not None and not (
+            campaign_queries.can_change if write else campaign_queries.can_read)(api_user(), campaign):
+        raise ApiError(403, _("Staff read and change the campaigns they created; managers read all."))
+    return campaign
 
 
 def _reportable(campaign_id: int) -> Campaign:

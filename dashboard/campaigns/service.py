@@ -222,6 +222,12 @@ def refresh_directory(*, actor=None) -> sync.ReadResult:
         raise CampaignError(_("The directory is being read already; it is ready in a moment.")) from None
 
 
+def check(campaign: Campaign, *, actor=None) -> queries.Check:
+    """The check before sending (queries.check), the directory read first if it never was."""
+    _first_need(campaign.recipients, actor)
+    return queries.check(campaign)
+
+
 def _first_need(recipients: dict, actor) -> None:
     """A selection with departments, tags or @all needs the directory: read it if it never was,
     and wait (never refuse). :raises WeComError: the read failed."""
