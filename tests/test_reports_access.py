@@ -3,7 +3,7 @@ import pytest
 
 from dashboard.extensions import db
 from dashboard.models import Campaign
-from tests.test_reports import lunch_poll, make_campaign, make_ledger
+from tests.test_reports import lunch_poll, make_campaign, make_directory, make_ledger
 
 PAGES = ["", "/live", "/answers", "/waiting", "/departments", "/people/u1",
          "/ledger.csv", "/events.csv", "/tallies.csv"]
@@ -16,6 +16,7 @@ def polls(app):
         mine = lunch_poll()
         theirs = make_campaign(mine.card_version, name="Manager's poll", owner="manager")
         make_ledger(theirs, {"u1": "accepted"})
+        make_directory({"u1": ("赵一", [1])}, {1: ("总部", 0)})  # read: no first-need detour
         db.session.commit()
         return {"own": mine.id, "other": theirs.id}
 

@@ -7,11 +7,11 @@ import pytest
 
 from dashboard import retention
 from dashboard.extensions import db
-from dashboard.models import AuditLog, Campaign, CardEvent, ResponseCode, SendBatch, utcnow
+from dashboard.models import AuditLog, Campaign, CardEvent, ConversationMessage, ResponseCode, SendBatch, utcnow
 from dashboard.callback import rollup
 from dashboard.reports import people, queries
 from tests.test_reports_pages import without_tokens
-from tests.test_reports import (BUTTON_CARD, T0, lunch_poll, make_campaign, make_event, make_ledger,
+from tests.test_reports import (BUTTON_CARD, T0, lunch_poll, make_campaign, make_directory, make_event, make_ledger,
                                 make_version)
 
 REAL = re.compile(r"\b(u[1-8]|p[1-3])\b")  # every userid the fixtures use
@@ -205,6 +205,9 @@ def test_callbacks_matching_no_campaign_lose_body_and_sender(app, runner):
 
 
 def test_reports_say_when_and_refuse_reminders(app, client, login, runner, ids):
+    with app.app_context():
+        make_directory({}, {1: ("总部", 0)})  # read: the department page shows, not the first read
+        db.session.commit()
     runner.invoke(args=["retention", "purge"])
     login("staff")
     poll = ids[0]
@@ -221,3 +224,19 @@ def test_reports_say_when_and_refuse_reminders(app, client, login, runner, ids):
     with app.app_context():
         assert len(queries.reminders(db.session.get(Campaign, poll))) == 1  # the one sent before
     assert "(retention)" in client.get(f"/campaigns/{poll}").get_data(as_text=True)
+
+
+def test_inbox_messages_older_than_the_cut_off_are_deleted(app, runner):
+    with app.app_context():
+        for userid, days in (("u1", 200), ("u1", 181), ("u2", 10)):
+            db.session.add(ConversationMessage(userid=userid, direction="in", msg_type="text", text=f"{days} days",
+                                               created_at=utcnow() - timedelta(days=days)))
+        db.session.commit()
+    dry = runner.invoke(args=["retention", "purge", "--dry-run"])
+    assert "Would delete 2 inbox message(s)" in dry.output
+    assert "Deleted 2 inbox message(s)" in runner.invoke(args=["retention", "purge"]).output
+    with app.app_context():
+        assert db.session.scalars(db.select(ConversationMessage.text)).all() == ["10 days"]
+        audit = db.session.scalar(db.select(AuditLog).filter_by(action="conversation_messages_deleted"))
+        assert audit.actor_name == "cli" and audit.details["messages"] == 2
+    assert "Deleted 1 inbox message(s)" in runner.invoke(args=["retention", "purge", "--older-than", "1w"]).output
