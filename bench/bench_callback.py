@@ -17,6 +17,12 @@ It prints stored events/s, p50 and p99, the ping rate and the ratio, and the ser
 request (Linux; steadier than rates on a busy machine), and whether the targets hold for plain
 storing: at least 1,000 stored events/s and 0.25 of the ping rate, none lost, none duplicated.
 The client writes HTTP/1.1 on raw sockets, so most of the measured CPU is the server's.
+
+``--mode message`` (issue 26) seeds 1,000 enabled keyword rules as well (whole keywords,
+contained keywords and RE2 patterns, a third each, two triggers a rule) and adds a phase of N
+encrypted TEXT messages from members, each matching one rule and answered with its encrypted
+passive reply; it prints the callback's own time per event (the server's CPU) for card events
+and for messages side by side, and their ratio (target: a message at most 2x a card event).
 """
 from __future__ import annotations
 
@@ -40,7 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard.config import with_driver  # noqa: E402
 from dashboard.wecom.crypto import CallbackCrypto  # noqa: E402
-from dashboard.wecom.replies import event_xml  # noqa: E402
+from dashboard.wecom.replies import event_xml, to_xml  # noqa: E402
+from dashboard.wecom.xmlsafe import parse_xml  # noqa: E402
 
 TOKEN, AES_KEY, CORP = "CampaignTok3n", "03VqSMYhl5vWmK5DSEbeykJ3sNEENDrQyaXRvLUmPYI", "ww0123456789abcdef"
 TASKS = {"bench-plain-b1": None, "bench-reply-b1": {"mode": "button", "replace_name": "已选择：{option}"}}
@@ -50,34 +57,55 @@ VOTE = {"card_type": "vote_interaction", "main_title": {"title": "Lunch?"},
             {"id": "opt_b", "text": "B", "is_checked": False}]},
         "submit_button": {"text": "Vote", "key": "submit_vote"}}
 TARGET_RATE, TARGET_RATIO = 1000, 0.25
+MESSAGES, RULES, TARGET_MESSAGE_RATIO = "messages", 1000, 2.0  # --mode message
+WARM_UP, WARM_UP_TASK = 200, "bench-warm-up-b1"  # --mode message: unmeasured requests of each kind first
 
 
 def environment(tmp: Path, port: int, database_url: str) -> dict:
-    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench",
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-only-" + "0" * 32,
             "WECOM_CORP_ID": CORP, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "bench",
             "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "WECOM_CALLBACK_MAX_AGE": "300",
             "TASK_QUEUE_URL": f"sqlite:///{tmp / 'queue.sqlite'}",
             "DASHBOARD_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
 
 
-def seed(env: dict) -> None:
-    """A fresh schema (flask db upgrade) and one sent vote campaign per task id in TASKS."""
+def seed(env: dict, rules: int = 0) -> list[int]:
+    """A fresh schema (flask db upgrade), one sent vote campaign per task id in TASKS, and
+    ``rules`` enabled keyword rules (``rule_triggers``); the rules' ids, in order."""
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"]
     subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     os.environ.update(env)
     from dashboard import create_app
     from dashboard.extensions import db
-    from dashboard.models import Campaign, Card, CardVersion, SendBatch
+    from dashboard.models import Campaign, Card, CardVersion, ReplyRule, SendBatch
 
     app = create_app()
     with app.app_context():
-        for task_id, after_click in TASKS.items():
+        for task_id, after_click in {**TASKS, WARM_UP_TASK: None}.items():
             version = CardVersion(card=Card(name=task_id, card_type="vote_interaction"), number=1,
                                   template_card=VOTE, after_click=after_click)
             campaign = Campaign(name=task_id, card_version=version, recipients={"all": True}, status="sent")
             db.session.add(SendBatch(campaign=campaign, number=1, task_id=task_id, status="done"))
+        made = [ReplyRule(name=f"rule {i}", priority=100 + i % 7, triggers=rule_triggers(i),
+                          replies=[{"type": "text", "text": f"回复 {i}"}]) for i in range(rules)]
+        db.session.add_all(made)
         db.session.commit()
+        ids = [rule.id for rule in made]
         db.engine.dispose()
+    return ids
+
+
+def rule_triggers(i: int) -> list[dict]:
+    """Rule i's two triggers: whole keywords, contained keywords or patterns, by i % 3."""
+    return [[{"match": "whole", "text": f"报修{i:04d}"}, {"match": "whole", "text": f"repair {i:04d}"}],
+            [{"match": "contains", "text": f"请假{i:04d}号"}, {"match": "contains", "text": f"leave{i:04d}x"}],
+            [{"match": "pattern", "text": rf"^(查询|查)?订单\s*0*{i}$"},
+             {"match": "pattern", "text": rf"(?i)^order\s+#?0*{i}\b"}]][i % 3]
+
+
+def message_text(i: int) -> str:
+    """A member's words that rule i (and no other) answers."""
+    return [f"报修{i:04d}", f"你好，我想请假{i:04d}号，可以吗？", f"查询订单 {i:04d}"][i % 3]
 
 
 def requests_bytes(n: int, port: int, task_id: str) -> list[bytes]:
@@ -88,17 +116,40 @@ def requests_bytes(n: int, port: int, task_id: str) -> list[bytes]:
                         event_key="submit_vote", task_id=task_id, card_type="vote_interaction",
                         response_code=f"{task_id}-{i:08d}", agent_id=1000002,
                         selected={"q_lunch": ["opt_a"] if i % 3 else ["opt_a", "opt_b"]})
-        query, body = crypto.encrypt_message(xml, agent_id=1000002)
-        head = (f"POST /wecom/callback?{urlencode(query)} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
-        out.append(head.encode() + body)
+        out.append(http_post(crypto, xml, port))
     return out
 
 
+def message_requests(n: int, port: int, who: str = "member") -> list[bytes]:
+    """N distinct signed TEXT messages (different member and MsgId each); message i asks
+    rule i * 7 % RULES, so every kind of trigger is asked in turn."""
+    crypto, now = CallbackCrypto(TOKEN, AES_KEY, CORP), int(time.time())
+    first = 7_000_000_000_000_000 if who == "member" else 8_000_000_000_000_000
+    return [http_post(crypto, to_xml({
+        "ToUserName": CORP, "FromUserName": f"{who}{i:06d}", "CreateTime": now - i % 60, "MsgType": "text",
+        "Content": message_text(i * 7 % RULES), "MsgId": first + i, "AgentID": 1000002}), port)
+        for i in range(n)]
+
+
+def http_post(crypto: CallbackCrypto, xml: str, port: int) -> bytes:
+    """The raw HTTP request WeCom would send for ``xml``."""
+    query, body = crypto.encrypt_message(xml, agent_id=1000002)
+    head = (f"POST /wecom/callback?{urlencode(query)} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return head.encode() + body
+
+
 def call(port: int, request: bytes) -> tuple[int, float]:
-    """Send one request on a new connection and read the response, closing the connection once
-    the whole body is in, as HTTP clients do; (HTTP status, seconds)."""
+    """Send one request and read the response; (HTTP status, seconds)."""
     start = time.perf_counter()
+    response = exchange(port, request)
+    elapsed = time.perf_counter() - start
+    return int(response[9:12] or 0), elapsed
+
+
+def exchange(port: int, request: bytes) -> bytes:
+    """The response to one request on a new connection, closing the connection once the whole
+    body is in, as HTTP clients do."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # no name lookup per request
         sock.settimeout(30)
         sock.connect(("127.0.0.1", port))
@@ -106,8 +157,16 @@ def call(port: int, request: bytes) -> tuple[int, float]:
         response = b""
         while not complete(response) and (chunk := sock.recv(65536)):
             response += chunk
-    elapsed = time.perf_counter() - start
-    return int(response[9:12] or 0), elapsed
+    return response
+
+
+def passive_reply(port: int, request: bytes) -> str | None:
+    """The Content of the encrypted passive reply to one message (None for an empty answer)."""
+    body = exchange(port, request).partition(b"\r\n\r\n")[2]
+    if not body:
+        return None
+    envelope = parse_xml(body)["xml"]
+    return parse_xml(CallbackCrypto(TOKEN, AES_KEY, CORP).decrypt_ciphertext(envelope["Encrypt"]))["xml"].get("Content")
 
 
 def complete(response: bytes) -> bool:
@@ -149,7 +208,7 @@ def run(port: int, requests: list[bytes], threads: int) -> tuple[float, list[int
 def start_server(env: dict, port: int, log: Path, workers: int, threads: int) -> subprocess.Popen:
     command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "--threads", str(threads),
                "--worker-class", "sync" if threads == 1 else "gthread",
-               "-b", f"127.0.0.1:{port}",
+               "-b", f"127.0.0.1:{port}", "--max-requests", "0",  # no recycling: a worker's CPU would leave the count
                "--log-level", "warning", "--error-logfile", str(log), "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -165,25 +224,27 @@ def start_server(env: dict, port: int, log: Path, workers: int, threads: int) ->
     raise SystemExit(f"gunicorn did not answer on port {port}; see {log}")
 
 
-def server_cpu(master: int) -> float | None:
-    """CPU seconds used so far by the gunicorn workers (children of ``master``); Linux only."""
-    total, found = 0.0, False
+def server_cpu(master: int) -> dict[int, float]:
+    """CPU seconds used so far by each gunicorn worker (children of ``master``); Linux only."""
+    used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == master:  # ppid
-            total, found = total + int(fields[11]) + int(fields[12]), True  # utime + stime
-    return total / os.sysconf("SC_CLK_TCK") if found else None
+        if int(fields[1]) == master:  # ppid; then utime + stime
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def phase(server, port: int, requests: list[bytes], threads: int) -> dict:
-    """Rate, statuses, latencies and server CPU ms per request of one batch of requests."""
+    """Rate, statuses, latencies and server CPU ms per request of one batch of requests (no CPU
+    figure when a worker was replaced meanwhile: its CPU left with it)."""
     before = server_cpu(server.pid)
     seconds, statuses, latencies = run(port, requests, threads)
     after = server_cpu(server.pid)
-    cpu = (after - before) / len(requests) * 1000 if None not in (before, after) else None
+    same = before and before.keys() == after.keys()
+    cpu = (sum(after.values()) - sum(before.values())) / len(requests) * 1000 if same else None
     return {"rate": len(requests) / seconds, "statuses": statuses, "latencies": latencies, "cpu": cpu}
 
 
@@ -199,6 +260,25 @@ def stored(database_url: str, task_id: str) -> tuple[int, int, int, int]:
             "select count(*) from response_code where code like :task || '-%'"))
     engine.dispose()
     return counts
+
+
+MEMBERS = "userid like 'member%'"  # the measured messages, not the warm-up's
+
+
+def answered(database_url: str, rule_ids: list[int], n: int) -> tuple[int, int, int, int]:
+    """(messages stored, distinct dedupe keys, passive answers, messages answered by the rule
+    they were meant for) of the message phase."""
+    meant = {f"member{i:06d}": rule_ids[i * 7 % RULES] for i in range(n)}
+    engine = create_engine(with_driver(database_url))
+    with engine.connect() as conn:
+        counts = tuple(conn.execute(text(sql)).scalar_one() for sql in (
+            f"select count(*) from conversation_message where {MEMBERS} and direction = 'in'",
+            f"select count(distinct dedupe_key) from conversation_message where {MEMBERS} and direction = 'in'",
+            f"select count(*) from conversation_message where {MEMBERS} and direction = 'out' and via = 'passive'"))
+        right = sum(meant.get(userid) == rule_id for userid, rule_id in conn.execute(text(
+            f"select userid, rule_id from conversation_message where {MEMBERS} and direction = 'in' and answered")))
+    engine.dispose()
+    return (*counts, right)
 
 
 def pct(values: list[float], q: int) -> float:
@@ -236,6 +316,9 @@ def main() -> int:
                         help="threads per gunicorn worker (gunicorn.conf.py's default is 4; 1: sync workers)")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="SQLite (WAL) in a temp file, or a throwaway PostgreSQL server")
+    parser.add_argument("--mode", choices=("card", "message"), default="card",
+                        help=f"card: card events; message: also text messages against {RULES:,} keyword "
+                             "rules, the callback's time for each side by side (issue 26)")
     args = parser.parse_args()
     n = max(100, min(args.events, 50_000))
     with ExitStack() as stack:
@@ -248,21 +331,30 @@ def main() -> int:
         else:
             database_url = f"sqlite:///{tmp / 'bench.sqlite'}"
         env = environment(tmp, port, database_url)
-        seed(env)
+        rule_ids = seed(env, RULES if args.mode == "message" else 0)
         batches = {task_id: requests_bytes(n, port, task_id) for task_id in TASKS}
+        if args.mode == "message":
+            batches[MESSAGES] = message_requests(n, port)
         server = start_server(env, port, tmp / "gunicorn.log", args.workers, args.server_threads)
         try:
             ping_request = f"GET /wecom/ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
             ping = phase(server, port, [ping_request.encode()] * n, args.threads)
+            if args.mode == "message":  # each worker connected, its statements and rules compiled
+                run(port, requests_bytes(WARM_UP, port, WARM_UP_TASK) + message_requests(WARM_UP, port, "warmup"),
+                    args.threads)
             results = {task: phase(server, port, batch, args.threads) for task, batch in batches.items()}
             retries = [r for batch in batches.values() for r in batch[: n // 10]]  # WeCom's retries
             retried = phase(server, port, retries, args.threads)
+            replies = [passive_reply(port, request) for request in batches.get(MESSAGES, [])[:3]]  # retried
         finally:
             server.terminate()
             server.wait(timeout=30)
         folded = roll_up()
         counts = {task_id: stored(database_url, task_id) for task_id in TASKS}
-    return summary(args, n, ping, results, retried, counts, folded)
+        if args.mode == "message":
+            counts[MESSAGES] = answered(database_url, rule_ids, n)
+    status = summary(args, n, ping, results, retried, counts, folded)
+    return side_by_side(results, counts, retried, replies, n) if args.mode == "message" else status
 
 
 def roll_up() -> tuple[int, float]:
@@ -288,7 +380,7 @@ def summary(args, n: int, ping: dict, results: dict, retried: dict, counts: dict
     print(f"{'trivial GET /wecom/ping':30s}: {ping['rate']:6.0f} req/s")
     print(f"{'roll-up after the phases':30s}: {folded[0]:,} events in {folded[1]:.1f} s (the worker's sweep; it "
           "writes out each event's options and response code, counted below)")
-    plain, with_reply = results.values()
+    plain, with_reply = results["bench-plain-b1"], results["bench-reply-b1"]
     exact = report("stored (no after-click reply)", plain, ping, counts["bench-plain-b1"], n)
     exact &= report("stored + encrypted reply", with_reply, ping, counts["bench-reply-b1"], n)
     exact &= set(retried["statuses"]) == {200} and set(ping["statuses"]) == {200}
@@ -297,6 +389,40 @@ def summary(args, n: int, ping: dict, results: dict, retried: dict, counts: dict
     ok = exact and plain["rate"] >= TARGET_RATE and plain["rate"] / ping["rate"] >= TARGET_RATIO
     print(f"targets (>= {TARGET_RATE} stored events/s and >= {TARGET_RATIO} of ping, none lost or "
           f"duplicated): {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+def exact_cards(counts: dict, n: int) -> bool:
+    """Every card event stored exactly once, its options and code counted."""
+    selections = sum(1 if i % 3 else 2 for i in range(n))
+    return all(counts[task_id] == (n, n, selections, n) for task_id in TASKS)
+
+
+def side_by_side(results: dict, counts: dict, retried: dict, replies: list, n: int) -> int:
+    """Print the card events' and the text messages' figures side by side; 0 when a message
+    costs the callback at most TARGET_MESSAGE_RATIO times a plain card event, and every event and
+    message was stored once (retries too) and each message answered by its rule."""
+    columns = {"card event": results["bench-plain-b1"], "card + reply": results["bench-reply-b1"],
+               "text message": results[MESSAGES]}
+    print(f"\n{'':30s}" + "".join(f"  {name:>14s}" for name in columns)
+          + f"   (messages: {RULES:,} rules, whole, contains, pattern; answered by a passive reply)")
+    print(f"{'events/s':30s}" + "".join(f"  {result['rate']:14.0f}" for result in columns.values()))
+    for q in (50, 99):
+        print(f"{f'p{q} ms':30s}" + "".join(f"  {pct(result['latencies'], q):14.1f}" for result in columns.values()))
+    cpu = all(result["cpu"] for result in columns.values())  # else a worker was replaced, or no /proc
+    own = [result["cpu"] if cpu else pct(result["latencies"], 50) for result in columns.values()]
+    measure = "server CPU ms/event" if cpu else "p50 ms (no CPU figure)"
+    print(f"{'callback: ' + measure:30s}" + "".join(f"  {value:14.2f}" for value in own))
+    ratio = own[2] / own[0]
+    messages, meant = counts[MESSAGES], [f"回复 {i * 7 % RULES}" for i in range(len(replies))]
+    exact = (messages == (n, n, n, n) and set(columns["text message"]["statuses"]) == {200}
+             and set(retried["statuses"]) == {200} and replies == meant and exact_cards(counts, n))
+    print(f"{'messages':30s}: {messages[0]} stored for {n} sent, {messages[1]} distinct keys, {messages[2]} "
+          f"passive replies, {messages[3]} answered by the rule meant; retried replies {replies}: "
+          f"{'exactly once, right rule' if exact else 'WRONG'}")
+    ok = exact and ratio <= TARGET_MESSAGE_RATIO
+    print(f"a message costs the callback {ratio:.2f}x a card event ({own[2] / own[1]:.2f}x one with a reply); "
+          f"target <= {TARGET_MESSAGE_RATIO:g}x, none lost, duplicated or misanswered: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

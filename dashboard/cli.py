@@ -93,7 +93,8 @@ def _age(_ctx, _param, value: str | None) -> timedelta | None:
               help="Finished campaigns idle this long: 180d, 12w, 36h. Default: RETENTION_DAYS days.")
 @click.option("--dry-run", is_flag=True, help="Print what would be purged and change nothing.")
 def retention_purge(older_than, dry_run):
-    """Pseudonymise the answers and drop the raw callbacks of old campaigns; figures stay."""
+    """Pseudonymise the answers and drop the raw callbacks of old campaigns (figures stay);
+    delete old inbox messages."""
     cutoff = utcnow() - (older_than or timedelta(days=current_app.config["RETENTION_DAYS"]))
     plans, verb = retention_service.due(cutoff), "Would purge" if dry_run else "Purged"
     for plan in plans:
@@ -106,6 +107,12 @@ def retention_purge(older_than, dry_run):
     if unmatched and not dry_run:
         retention_service.purge_unmatched(cutoff)
         db.session.commit()
+    messages = retention_service.old_messages(cutoff)
+    if messages and not dry_run:
+        retention_service.delete_messages(cutoff, actor="cli")
+        db.session.commit()
+    click.echo(f"{'Would delete' if dry_run else 'Deleted'} {messages} inbox message(s) received before "
+               f"{cutoff:%Y-%m-%d %H:%M} UTC.")
     click.echo(f"{verb} {len(plans)} campaign(s) and {unmatched} callback(s) matching no campaign, "
                f"last active before {cutoff:%Y-%m-%d %H:%M} UTC.")
 

@@ -7,6 +7,9 @@ Nothing is deleted. The decrypted callback bodies (card_event.xml) become NULL, 
 and non-responders therefore count exactly as before, with no special case in the report code.
 The campaign keeps when (purged_at) and for how many people (purged_people); an audit row says
 who ran it. The sandbox's own tables play WeCom and are left alone.
+
+The inbox is the exception: what members said to the app, and what it answered, has no figures to
+keep beyond the cut-off, so those messages are deleted (audited, with how many).
 """
 from __future__ import annotations
 
@@ -17,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
 
-from sqlalchemy import Column, MetaData, String, Table, cast, func, literal, select, update
+from sqlalchemy import Column, MetaData, String, Table, cast, delete, func, literal, select, update
 
 from .campaigns.queries import FINISHED
 from .extensions import db
-from .models import (Campaign, CardEvent, CurrentAnswer, Delivery, Respondent, ResponseCode, SendBatch, audit,
-                     utcnow)
+from .models import (Campaign, CardEvent, ConversationMessage, CurrentAnswer, Delivery, Respondent,
+                     ResponseCode, SendBatch, audit, utcnow)
 from .callback import rollup
 from .reports.queries import family_ids
 
@@ -194,3 +197,18 @@ def purge_unmatched(cutoff: datetime) -> int:
 def _unmatched(cutoff: datetime) -> tuple:
     return (CardEvent.campaign_id.is_(None), CardEvent.received_at < cutoff,
             (CardEvent.from_user != UNMATCHED_SENDER) | CardEvent.xml.is_not(None))
+
+
+def old_messages(cutoff: datetime) -> int:
+    """Inbox messages (members' and the answers to them) received before cutoff."""
+    return db.session.scalar(select(func.count()).select_from(ConversationMessage)
+                             .where(ConversationMessage.created_at < cutoff))
+
+
+def delete_messages(cutoff: datetime, *, actor="cli") -> int:
+    """Delete them, audited; the caller commits. Returns how many."""
+    done = db.session.execute(delete(ConversationMessage).where(ConversationMessage.created_at < cutoff)
+                              .execution_options(synchronize_session=False)).rowcount
+    audit("conversation_messages_deleted", actor=actor, cutoff=cutoff.isoformat(), messages=done)
+    log.info("%d conversation messages before %s deleted by %s", done, cutoff.isoformat(), actor)
+    return done

@@ -12,6 +12,8 @@ from schemathesis.checks import not_a_server_error
 
 from dashboard.api import examples, schemas
 from dashboard.api.openapi import OPERATIONS
+from dashboard.extensions import db
+from dashboard.models import ConversationMessage
 from tests.test_api import VOTE, add_event, api, app, fake, issue_token, new_campaign, new_card  # noqa: F401
 
 EXAMPLES = 20  # per operation and mode: about 500 requests, under a minute
@@ -102,7 +104,17 @@ def seed(app, api) -> dict:
     sent = new_campaign(api, card_id)
     assert api("post", f"/campaigns/{sent}/send").status_code == 202
     add_event(app, sent, "lisi", 100, selected={"q_lunch": ["opt_a"]})
-    return {"card_id": card_id, "campaign_id": sent, "draft": new_campaign(api, card_id)}
+    rule = api("post", "/reply-rules", json={"name": "Hello", "triggers": [{"match": "whole", "text": "hi"}],
+                                             "replies": [{"type": "text", "text": "hello"}]})
+    assert rule.status_code == 201, rule.json
+    with app.app_context():
+        message = ConversationMessage(userid="lisi", direction="in", msg_type="text", text="hi",
+                                      dedupe_key="seeded-message")
+        db.session.add(message)
+        db.session.commit()
+        message_id = message.id
+    return {"card_id": card_id, "campaign_id": sent, "draft": new_campaign(api, card_id),
+            "rule_id": rule.json["id"], "message_id": message_id}
 
 
 def aim(case, rows: dict, where: int) -> None:

@@ -114,7 +114,7 @@ NOTICE = {"card_type": "text_notice", "main_title": {"title": "Hi"}}
     (_body(agentid="1000002x"), 40056, "agentid"),
     (_body(agentid=1000003), 40056, "agentid"),
     ({k: v for k, v in _body().items() if k != "agentid"}, 41011, "agentid"),
-    (_body(msgtype="text"), 40008, "message type"),
+    (_body(msgtype="markdown"), 40008, "message type"),
     (_body(touser="", toparty="", totag=""), 82001, "invalid"),
     (_body(touser="|".join(f"u{i}" for i in range(1001))), 40032, "1001"),
     (_body(toparty="|".join(str(i) for i in range(101))), 40058, "toparty"),

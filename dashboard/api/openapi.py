@@ -9,7 +9,9 @@ from functools import cache
 from flask import current_app
 
 from ..models.campaign import BATCH_STATUSES, CAMPAIGN_STATUSES
+from ..conversations.validation import rule_schema
 from ..wecom.cards import CARD_TYPES, json_schema
+from ..wecom.menus import BUTTON_TYPES, MENU_LIMITS
 from . import examples
 from .schemas import MAX_ID, REQUESTS, ref
 
@@ -33,6 +35,18 @@ CARD = {"id": INT, "version": {**INT, "description": "The latest version's numbe
 CARD_SUMMARY = {**CARD, "archived": BOOL, "updated_at": TIME,
                 "valid": {**BOOL, "description": "False: the card has problems and cannot be sent."}}
 STATUS = {"id": INT, "status": {"enum": list(CAMPAIGN_STATUSES)}}
+MENU_SUB_BUTTON = {  # the app's menu as menu/create takes it (the API checks it with menu_problems)
+    "type": "object", "required": ["name"], "properties": {
+        "type": {"enum": list(BUTTON_TYPES), "description": "Left out on a button with sub-buttons."},
+        "name": {**STR, "description": f"At most {MENU_LIMITS['name_bytes']} UTF-8 bytes on the bar, "
+                 f"{MENU_LIMITS['sub_name_bytes']} in a list."},
+        "key": {**STR, "description": f"Every type but view and view_miniprogram: at most "
+                f"{MENU_LIMITS['key_bytes']} bytes, unique. A click's key is answered by the reply "
+                "rules like a keyword."},
+        "url": {**STR, "description": "view (and optionally view_miniprogram): http(s), at most "
+                f"{MENU_LIMITS['url_bytes']} bytes."},
+        "appid": {**STR, "description": "view_miniprogram: a mini program bound to the company."},
+        "pagepath": {**STR, "description": "view_miniprogram: the page it opens."}}}
 
 RESPONSES = {
     "Problem": _object(path=STR, message=STR, code={"type": ["integer", "null"],
@@ -100,6 +114,47 @@ RESPONSES = {
                                         "name and none was imported."},
                       departments={"type": "array", "items": INT}),
     "MemberPage": _page("Member"),
+    "ReplyRuleCreate": rule_schema(required=("name", "replies")),
+    "ReplyRuleUpdate": rule_schema(),
+    "ReplyRule": rule_schema(answer=True),
+    "ReplyRulePage": _page("ReplyRule"),
+    "ReplyRuleDeleted": _object(id=INT, deleted={"const": True}),
+    "MessageReply": {  # the body of POST /messages/{message_id}/reply (the API checks this schema)
+        "type": "object", "required": ["text"], "additionalProperties": False,
+        "properties": {"text": {**STR, "minLength": 1, "maxLength": 2048, "description":
+                                "Sent as a WeCom text message; not blank, at most 2,048 UTF-8 bytes."}}},
+    "MessageAnswer": _object(
+        rule_id={"type": ["integer", "null"], "description": "The reply rule that answered; null "
+                 "for an answer by hand."},
+        rule={"type": ["string", "null"], "description": "The rule's name (null: by hand, or the "
+              "rule was deleted)."},
+        type={"enum": ["text", "news", "card"]}, text=STR,
+        via={"enum": ["passive", "active", "manual"], "description": "passive: in the callback's "
+             "answer; active: sent with message/send by the worker; manual: by a person."},
+        status={"enum": ["sent", "queued", "failed"]}),
+    "Message": _object(
+        id=INT, userid=STR,
+        msgtype={**STR, "description": "text, image, voice, video, location, link, or a menu "
+                 "event: event:click (text: the key), event:view, event:view_miniprogram."},
+        text={**STR, "description": "The words; a place's label, a link's title, a menu key."},
+        time={**TIME, "description": "When the callback received it."},
+        answered={**BOOL, "description": "A reply rule or a person answered it."},
+        answers={"type": "array", "items": ref("MessageAnswer")}),
+    "MessagePage": _page("Message"),
+    "MenuSubButton": MENU_SUB_BUTTON,
+    "MenuButton": {**MENU_SUB_BUTTON, "properties": {**MENU_SUB_BUTTON["properties"], "sub_button": {
+        "type": "array", "items": ref("MenuSubButton"), "minItems": MENU_LIMITS["min_sub_buttons"],
+        "maxItems": MENU_LIMITS["max_sub_buttons"]}}},
+    "Menu": _object(button={"type": "array", "items": ref("MenuButton"),
+                            "minItems": MENU_LIMITS["min_buttons"], "maxItems": MENU_LIMITS["max_buttons"]}),
+    "MenuState": _object(
+        button={"type": "array", "items": ref("MenuButton"), "description": "The saved menu; empty "
+                "when there is none."},
+        published_at={**TIME, "type": ["string", "null"], "description": "When it was last "
+                      "published (or removed) in WeCom; null: never."},
+        published_by={"type": ["string", "null"], "description": "Who published it."},
+        publish_error={"type": ["string", "null"], "description": "Why WeCom refused the last "
+                       "publish; null when it did not."}),
 }
 
 # status -> (name, description)
@@ -177,6 +232,41 @@ OPERATIONS = [
      "Every click, vote and menu choice, oldest first, reminders included. Privacy: when the "
      "campaign's privacy is \"aggregate\", user is null in every item, so integrators see what was "
      "answered but never who. Same access rule as the report."),
+    ("get", "/messages", "message_list", "List what members sent the app", None,
+     (200, "MessagePage"), (422,),
+     "Messages, pictures, places, links and menu clicks members sent the app, oldest first, each "
+     "with the answers it got (a reply rule's, or a person's). Query: userid, since (ISO 8601 "
+     "with an offset), unanswered (true/false), page, per_page."),
+    ("post", "/messages/{message_id}/reply", "message_reply", "Answer a member's message",
+     "MessageReply", (201, "MessageAnswer"), (400, 403, 404, 413, 422, 502),
+     "Sends the text to the member now with message/send and marks the message answered; "
+     "audited. 502 when WeCom refuses (the failed answer is kept in the thread and returned in "
+     "answer)."),
+    ("get", "/reply-rules", "reply_rules", "List the reply rules", None, (200, "ReplyRulePage"), (422,),
+     "Keyword rules in the order they are tried (lowest priority first, then the oldest), then the "
+     "default reply and the welcome. Query: kind, page, per_page."),
+    ("post", "/reply-rules", "create_reply_rule", "Create a reply rule", "ReplyRuleCreate",
+     (201, "ReplyRule"), (400, 403, 413, 422),
+     "The editor's checks: 1-10 triggers for a keyword rule (patterns in RE2 syntax), 1-5 replies, "
+     "text within 2048 bytes, 1-8 articles, a card that can be sent; at most one default reply and "
+     "one welcome. The rule answers the next message; audited."),
+    ("get", "/reply-rules/{rule_id}", "reply_rule", "Read a reply rule", None, (200, "ReplyRule"), (404,),
+     "The rule as the editor shows it."),
+    ("put", "/reply-rules/{rule_id}", "update_reply_rule", "Change a reply rule", "ReplyRuleUpdate",
+     (200, "ReplyRule"), (400, 403, 404, 413, 422),
+     "Fields left out keep their values (a GET's answer, changed, can be sent back); the whole rule "
+     "is then checked as POST checks it. In force for the next message; audited."),
+    ("delete", "/reply-rules/{rule_id}", "delete_reply_rule", "Delete a reply rule", None,
+     (200, "ReplyRuleDeleted"), (403, 404),
+     "Messages it answered stay in the inbox, without their rule; audited."),
+    ("get", "/menu", "menu", "Read the app's menu", None, (200, "MenuState"), (),
+     "The menu saved in the dashboard, as menu/create receives it, and its last publication."),
+    ("put", "/menu", "update_menu", "Replace and publish the app's menu", "Menu",
+     (200, "MenuState"), (400, 403, 413, 422, 502),
+     "Checks the menu against WeCom's limits (1-3 buttons, 1-5 sub-buttons each, names, keys and "
+     "urls counted in UTF-8 bytes; each problem at its path, with WeCom's errcode), saves it and "
+     "publishes it with menu/create, which replaces the app's whole menu. 502 when WeCom refuses: "
+     "the menu stays saved and the answer carries its state with publish_error. Audited."),
 ]
 QUERY = {
     "card_list": [("q", {**STR, "maxLength": 120}), ("card_type", {"enum": list(CARD_TYPES)}),
@@ -188,6 +278,13 @@ QUERY = {
                           ("q", {**STR, "maxLength": 64}),
                           ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
                           ("per_page", {**INT, "minimum": 1, "maximum": 500, "default": 50})],
+    "message_list": [("userid", {**STR, "maxLength": 64}), ("since", TIME),
+                     ("unanswered", {"enum": ["true", "false"]}),
+                     ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
+                     ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 50})],
+    "reply_rules": [("kind", {"enum": ["keyword", "default", "welcome"]}),
+                    ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
+                    ("per_page", {**INT, "minimum": 1, "maximum": 200, "default": 50})],
     "events": [("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
                ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 50})],
 }
@@ -229,7 +326,7 @@ def operation(method, path, view, summary, request, success, errors, description
     status, schema = success
     params = [{"name": name, "in": "path", "required": True,
                "schema": {**INT, "minimum": 1, "maximum": MAX_ID}}
-              for name in ("card_id", "campaign_id") if "{" + name + "}" in path]
+              for name in ("card_id", "campaign_id", "message_id", "rule_id") if "{" + name + "}" in path]
     params += [{"name": name, "in": "query", "required": False, "schema": s}
                for name, s in QUERY.get(view, [])]
     op = {"operationId": view, "summary": summary, "x-roles": roles,

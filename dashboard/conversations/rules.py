@@ -83,3 +83,5 @@ def changed() -> None:
     value = secrets.token_hex(8)
     if not db.session.execute(db.update(SharedValue).filter_by(name=VERSION_KEY).values(value=value)).rowcount:
         db.session.add(SharedValue(name=VERSION_KEY, value=value))
+    if holder := current_app.extensions.get("conversation_rules"):
+        holder["compiled"].checked = 0.0  # this process looks again at its next message

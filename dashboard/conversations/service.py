@@ -145,11 +145,13 @@ def reply_by_hand(message: ConversationMessage, text: str, *, actor) -> Conversa
     row = ConversationMessage(userid=message.userid, direction="out", msg_type="text",
                               text=utf8_cut(text, TEXT_LIMIT), in_reply_to=message.dedupe_key,
                               via="manual", status="queued", actor=actor)
-    message.answered = True
     db.session.add(row)
     audit("conversation_replied", message, actor=actor, userid=message.userid)
     db.session.commit()
     send_queued(db.select(ConversationMessage).filter_by(id=row.id))
+    if row.status == "sent":  # a failed answer leaves the message among the unanswered
+        message.answered = True
+        db.session.commit()
     return row
 
 

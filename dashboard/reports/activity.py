@@ -177,11 +177,19 @@ ACTIONS = {
     "campaign.poll_close_failed": _l("Closing the poll failed"),
     "campaign_purged": _l("Named answers removed (retention)"),
     "directory_refreshed": _l("Directory refreshed"),
+    "directory_imported": _l("Directory names imported"),
+    "reply_rule_saved": _l("Reply rule saved"),
+    "reply_rule_deleted": _l("Reply rule deleted"),
+    "conversation_replied": _l("Member answered by hand"),
+    "conversation_messages_deleted": _l("Old inbox messages deleted (retention)"),
+    "app_menu_saved": _l("App menu saved"),
+    "app_menu_published": _l("App menu published"),
     "audience_saved": _l("Audience saved"),
     "audience_deleted": _l("Audience deleted"),
 }
 OBJECT_TYPES = {"campaign": _l("campaign"), "card": _l("card"), "user": _l("user"),
-                "audience": _l("audience"), "apitoken": _l("apitoken")}
+                "audience": _l("audience"), "apitoken": _l("apitoken"),
+                "replyrule": _l("reply rule"), "conversationmessage": _l("message")}
 
 
 def describe_action(action: str) -> str | None:

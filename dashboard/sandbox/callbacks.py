@@ -1,9 +1,11 @@
-"""Outgoing callbacks: each inbox click is posted to the app's callback URL, as WeCom posts it.
+"""Outgoing callbacks: each inbox click, and each message an employee sends the app (chat.py),
+is posted to the app's callback URL, as WeCom posts it.
 
 Runs in the task queue's worker, never in the web request that recorded the click, so even a
 single web worker is free to answer (PROTOCOL §4.2: 200 within 5 s or WeCom retries, 3 times).
 The passive reply in the answer (§4.6, §5.4) is verified, decrypted and applied to the clicker's
-card, which the inbox shows.
+card, which the inbox shows; a reply to a message (text or news, CONVERSATIONS §3) is checked
+and kept for the conversation.
 """
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ from ..tasks import enqueue as enqueue_job
 from ..wecom.cards import validate
 from ..wecom.crypto import CallbackCrypto
 from ..wecom.errors import CryptoError
-from ..wecom.replies import XML_NAMES
+from ..wecom.replies import NEWS_LIMIT, TEXT_LIMIT, XML_NAMES
 from ..wecom.xmlsafe import parse_xml
 from . import faults
+from .chat import is_chat
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,8 @@ def apply_reply(callback: SandboxCallback, content: bytes) -> str:
 
 
 def _apply(callback: SandboxCallback, inner: dict) -> str:
+    if is_chat(callback):
+        return _message_reply(callback, inner)
     row, kind = callback.inbox_card, inner.get("MsgType")
     callback.reply_kind = kind if kind in ("update_button", "update_template_card") else "unsupported"
     if kind == "update_button":
@@ -152,6 +157,40 @@ def _apply(callback: SandboxCallback, inner: dict) -> str:
         row.card, row.replace_name, row.version = card, None, row.version + 1
         return f"card replaced ({card.get('card_type')})"
     return f"reply ignored: MsgType {kind!r} is not a card update"
+
+
+def _message_reply(callback: SandboxCallback, inner: dict) -> str:
+    """A reply to an employee's message: text or news, from the corp to them (CONVERSATIONS §3)."""
+    kind, corp = inner.get("MsgType"), current_app.config["WECOM_CORP_ID"]
+    callback.reply_kind = "invalid"
+    if (inner.get("ToUserName"), inner.get("FromUserName")) != (callback.userid, corp):
+        return (f"reply ignored: addressed to {inner.get('ToUserName')!r} from "
+                f"{inner.get('FromUserName')!r}, not to {callback.userid!r} from the corp")
+    if kind == "text":
+        callback.reply_kind = "text"
+        size = len((inner.get("Content") or "").encode("utf-8"))
+        return f"text reply, {size} bytes" + (f" (WeCom cuts it at {TEXT_LIMIT})" if size > TEXT_LIMIT else "")
+    if kind == "news":
+        return _news_reply(callback, inner)
+    callback.reply_kind = "unsupported"
+    return f"reply ignored: the sandbox shows text and news replies, not MsgType {kind!r}"
+
+
+def _news_reply(callback: SandboxCallback, inner: dict) -> str:
+    items = news_items(inner)
+    if not 1 <= len(items) <= NEWS_LIMIT or str(len(items)) != str(inner.get("ArticleCount")):
+        return (f"reply ignored: news with {len(items)} articles and ArticleCount "
+                f"{inner.get('ArticleCount')!r} (1 to {NEWS_LIMIT}, the same number)")
+    if not all(isinstance(item, dict) and item.get("Title") for item in items):
+        return "reply ignored: every news article needs a Title"
+    callback.reply_kind = "news"
+    return f"news reply, {len(items)} article(s)"
+
+
+def news_items(inner: dict) -> list:
+    """The <item>s of a news reply as parsed (one item parses as a dict, several as a list)."""
+    items = (inner.get("Articles") or {}).get("item") if isinstance(inner.get("Articles"), dict) else None
+    return items if isinstance(items, list) else [items] if items else []
 
 
 def card_from_xml(value, name: str | None = None):

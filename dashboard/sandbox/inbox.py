@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import SandboxCallback, SandboxInboxCard, SandboxMessage
 from ..wecom.replies import event_xml
-from .messages import new_response_code
+from .messages import NEWS, NOT_CARDS, TEXT, new_response_code
 
 FEED_LIMIT = 50
 
@@ -33,8 +33,14 @@ class Action:
 
 def cards_for(userid: str) -> list[SandboxInboxCard]:
     """An employee's cards, newest first."""
+    return rows_for(userid, SandboxMessage.card_type.not_in(NOT_CARDS))
+
+
+def rows_for(userid: str, *where) -> list[SandboxInboxCard]:
+    """An employee's inbox rows whose message matches ``where``, newest first."""
     return db.session.scalars(
-        db.select(SandboxInboxCard).filter_by(userid=userid)
+        db.select(SandboxInboxCard).join(SandboxInboxCard.message).where(
+            SandboxInboxCard.userid == userid, *where)
         .order_by(SandboxInboxCard.delivered_at.desc(), SandboxInboxCard.id.desc())
         .limit(FEED_LIMIT)).all()
 
@@ -146,5 +152,9 @@ def act(row: SandboxInboxCard, data: dict) -> SandboxCallback:
 
 def message_title(message: SandboxMessage) -> str:
     card = message.card
+    if message.card_type == TEXT:
+        return card["content"].strip().split("\n")[0][:60]
+    if message.card_type == NEWS:
+        return card["articles"][0]["title"].strip()
     return ((card.get("main_title") or {}).get("title") or card.get("sub_title_text")
             or card["card_type"]).strip()

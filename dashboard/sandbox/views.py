@@ -8,8 +8,8 @@ from flask_login import current_user
 from ..auth import public, role_required
 from ..auth.decorators import ANY_USER
 from ..extensions import csrf, db
-from ..models import SandboxInboxCard
-from . import api, callbacks, faults, inbox, queries
+from ..models import SandboxEmployee, SandboxInboxCard
+from . import api, callbacks, chat, faults, inbox, queries
 from .directory import seed_directory
 from .forms import FaultsForm
 
@@ -35,7 +35,7 @@ def index():
     people = queries.people()
     userid = request.args.get("user")
     current = next((p for p in people if p["userid"] == userid), people[0] if people else None)
-    return render_template("sandbox/inbox.html", people=people, current=current)
+    return render_template("sandbox/inbox.html", people=people, current=current, text_max=chat.TEXT_MAX)
 
 
 @bp.route("/inbox/<userid>/feed")
@@ -59,6 +59,22 @@ def act(userid, card_id):
     log.info("sandbox: %s acting as %s sent %s %s", current_user.username, userid,
              callback.event, callback.event_key)
     return {"callback": callback.id, "status": callback.status}, 202
+
+
+@bp.route("/inbox/<userid>/messages", methods=["POST"])
+@role_required(*ANY_USER)
+def say(userid):
+    """The employee writes to the app, sends a place or a picture, taps a menu button or opens the
+    app: posted to the callback URL from the queue, like a card click."""
+    employee = db.get_or_404(SandboxEmployee, userid)
+    try:
+        callback = chat.say(employee.userid, request.get_json(silent=True))
+    except inbox.InboxError as exc:
+        return {"error": str(exc)}, 409
+    db.session.commit()
+    callbacks.enqueue(callback.id)
+    log.info("sandbox: %s acting as %s sent %s", current_user.username, userid, callback.event)
+    return {"callback": callback.id, "status": callback.status, "message": queries.own_message(callback)}, 202
 
 
 @bp.route("/control", methods=["GET", "POST"])

@@ -78,8 +78,8 @@ class MenuProblem:
     """One problem with a menu, at a path relative to the menu ("" for the menu itself).
 
     ``message`` is English, ``template.format(**params)``; ``code`` is WeCom's errcode for it,
-    None for the product's own rules (unique keys, a url for view_miniprogram). Neither template
-    nor params takes part in equality; no param needs translating.
+    None for the product's own rules (unique keys, a view_miniprogram's appid, pagepath and url).
+    Neither template nor params takes part in equality; no param needs translating.
     """
 
     path: str
@@ -187,11 +187,14 @@ def _key(button: dict, path: str, keys: dict[str, str], sub: bool, type_: str
 
 
 def _url(button: dict, path: str, sub: bool, type_: str) -> list[MenuProblem]:
-    """The page a view button opens, http(s) only. A view_miniprogram button needs one too, as
-    the page for clients without mini programs (WeChat requires it; WeCom's doc does not name
-    it, hence no errcode): the stricter reading."""
+    """The page a view button opens, http(s) only. A view_miniprogram button may name one too, for
+    clients without mini programs: WeCom's doc 90231 lists only appid and pagepath for it (the
+    url is WeChat's requirement), so it is optional there, and checked when given (no errcode)."""
     view = type_ == "view"
-    url, problems = _text(button, "url", path, URL_REQUIRED, _code("url", sub) if view else None,
+    if not view and button.get("url") in (None, ""):
+        return []
+    blank = URL_REQUIRED if view else URL_SCHEME  # a view_miniprogram's url of spaces
+    url, problems = _text(button, "url", path, blank, _code("url", sub) if view else None,
                           MENU_LIMITS["url_bytes"], URL_TOO_LONG, type=type_)
     if url is not None and not _URL.fullmatch(url):
         code = _code("url_domain", sub) if view else None

@@ -23,9 +23,10 @@ from dashboard.auth import service as auth_service
 from dashboard.callback import after_click
 from dashboard.campaigns import delivery, service as campaigns
 from dashboard.cards import service as cards
+from dashboard.conversations import service as conversations
 from dashboard.extensions import db
-from dashboard.models import (Card, SandboxDepartment, SandboxEmployee, SandboxInboxCard, SandboxTag,
-                              User, utcnow)
+from dashboard.models import (Card, ConversationMessage, SandboxDepartment, SandboxEmployee,
+                              SandboxInboxCard, SandboxTag, User, utcnow)
 from dashboard.sandbox import callbacks, inbox, seed_directory
 from tests.conftest import PASSWORD
 
@@ -76,6 +77,7 @@ class Words:
     token: str
     voted: str
     second_version: str
+    conversation: dict = field(default_factory=dict)  # a reply rule and a member's message
     directory: dict = field(default_factory=dict)  # for the English run: the directory renamed
 
 
@@ -85,7 +87,9 @@ ZH = Words(
     campaigns={"vote": "团建日期投票（研发部）", "rsvp": "周五聚餐报名", "draft": "市场部搬迁通知",
                "scheduled": "深圳办公室开业新闻"},
     notes="周五前发出，提醒大家回复。", audiences=["研发部全体", "志愿者和新员工"], token="人事系统同步",
-    voted="已投票", second_version="本周六办公室搬迁")
+    voted="已投票", second_version="本周六办公室搬迁",
+    conversation={"rule": "请假流程", "keyword": "请假", "reply": "请在企业微信审批中提交请假申请。",
+                  "message": "我想请假，怎么办？"})
 
 EN = Words(
     cards={"text_notice": "Office move notice", "news_notice": "Shenzhen office story",
@@ -96,6 +100,8 @@ EN = Words(
     notes="Goes out before Friday, remind people to answer.", audiences=["All of Engineering",
                                                                        "Volunteers and newcomers"],
     token="HR system sync", voted="Voted", second_version="Office move on Saturday",
+    conversation={"rule": "Leave requests", "keyword": "leave", "reply": "Submit your leave request in "
+                  "WeCom Approvals.", "message": "How do I ask for leave?"},
     directory={"tags": {1: "Leadership", 2: "Newcomers", 3: "Volunteers", 4: "Shanghai office"}})
 
 
@@ -136,8 +142,29 @@ class Seeded:
     aggregate: int = 0  # the RSVP campaign, answers counted only, sent
     draft: int = 0
     scheduled: int = 0
-    voter: str = "zhangwei"  # answered the vote: has a person page and a sandbox inbox
+    voter: str = "zhangwei"  # answered the vote: has a person page, a sandbox inbox, a conversation
+    rule: int = 0
     staff_id: int = 0
+
+
+def converse(userid: str, words: dict, admin) -> int:
+    """A reply rule, a member's message it answered and an unanswered picture: the inbox's rows
+    as the callback writes them (tests/test_conversations_callback.py drives the real callback)."""
+    rule = conversations.save_rule(None, {"name": words["rule"], "triggers": [
+        {"match": "contains", "text": words["keyword"]}], "replies": [{"type": "text", "text": words["reply"]}]},
+        actor=admin)
+    now = utcnow()
+    db.session.add_all([
+        ConversationMessage(userid=userid, direction="in", msg_type="text", text=words["message"],
+                            create_time=int(now.timestamp()) - 60, dedupe_key="seed-1", answered=True,
+                            rule_id=rule.id, created_at=now - timedelta(minutes=1)),
+        ConversationMessage(userid=userid, direction="out", msg_type="text", text=words["reply"],
+                            in_reply_to="seed-1", rule_id=rule.id, via="passive", status="sent",
+                            created_at=now - timedelta(minutes=1)),
+        ConversationMessage(userid=userid, direction="in", msg_type="image", text="",
+                            data={"PicUrl": "https://example.com/p.png", "MediaId": "m1"},
+                            create_time=int(now.timestamp()), dedupe_key="seed-2", created_at=now)])
+    return rule.id
 
 
 def click(userid: str, action: dict) -> None:
@@ -215,6 +242,7 @@ def seed(app, words: Words) -> Seeded:
         campaigns.save_audience(words.audiences[0], {"departments": [2]}, actor=admin)
         campaigns.save_audience(words.audiences[1], {"tags": [2, 3]}, actor=admin)
         api_service.create_token(admin, words.token)
+        seeded.rule = converse(seeded.voter, words.conversation, admin)
         db.session.commit()
         seeded.draft, seeded.scheduled = draft.id, scheduled.id
     return seeded

@@ -148,7 +148,6 @@ def test_a_url_is_http_or_https(url):
     ({**MINI, "appid": ""}, ("button[0].appid", None, menus.APPID_REQUIRED)),
     ({k: v for k, v in MINI.items() if k != "pagepath"},
      ("button[0].pagepath", None, menus.PAGEPATH_REQUIRED)),
-    ({k: v for k, v in MINI.items() if k != "url"}, ("button[0].url", None, menus.URL_REQUIRED)),
     ({**CLICK, "name": 7}, ("button[0].name", 40018, menus.NOT_TEXT)),
     ({**CLICK, "key": ["k"]}, ("button[0].key", 40019, menus.NOT_TEXT)),
     ({**CLICK, "name": "a\ud800"}, ("button[0].name", 40018, menus.LONE_SURROGATE)),
@@ -156,6 +155,22 @@ def test_a_url_is_http_or_https(url):
 ])
 def test_each_problem_at_its_field(button, expected):
     assert only(menu_problems(menu(button))) == expected
+
+
+@pytest.mark.parametrize("url", [None, ""])
+def test_a_view_miniprogram_needs_no_url_as_wecoms_doc_lists_only_appid_and_pagepath(url):
+    button = {k: v for k, v in MINI.items() if k != "url"} | ({} if url is None else {"url": url})
+    assert menu_problems(menu(button)) == []
+    assert list(menu_body(menu(button))["button"][0]) == ["type", "name", "pagepath", "appid"]
+
+
+@pytest.mark.parametrize("url, template", [
+    ("pages/lunar/index", menus.URL_SCHEME), ("https://a.cn/" + "p" * 244, menus.URL_TOO_LONG),
+    ("   ", menus.URL_SCHEME)])
+def test_a_view_miniprogram_url_is_checked_when_given(url, template):
+    assert only(menu_problems(menu({**MINI, "url": url}))) == ("button[0].url", None, template)
+    assert only(menu_problems(menu(group({**MINI, "url": url})))) == (
+        "button[0].sub_button[0].url", None, template)
 
 
 def test_the_type_message_names_the_types():
