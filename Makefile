@@ -52,10 +52,12 @@ system-deps:
 	  $(APT_INSTALL) $$missing >/dev/null; }
 
 ## test: install test requirements and Debian packages, check the layers of the code (import-linter,
-##       .importlinter), run the whole suite (browser tests included) on SQLite, then again on
-##       PostgreSQL (but the protocol library's tests, which use no database)
+##       .importlinter) and its security (bandit, medium severity and up: a finding fails unless a
+##       `# nosec BXXX` beside it says why it is safe), run the whole suite (browser tests included)
+##       on SQLite, then again on PostgreSQL (but the protocol library's tests, which use no database)
 test: $(VENV)/.dev system-deps
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/bandit --recursive dashboard --severity-level medium --quiet
 	$(BIN)/pytest
 	$(BIN)/pytest --db postgresql --ignore=tests/wecom
 

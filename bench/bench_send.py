@@ -34,7 +34,7 @@ CARD = {"card_type": "text_notice", "main_title": {"title": "Benchmark"},
 
 
 def environment(folder: str, fake: FakeWeCom) -> dict[str, str]:
-    return {"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite",
+    return {"SECRET_KEY": "bench-only-" + "0" * 32, "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite",
             "TASK_QUEUE_URL": f"sqlite:///{folder}/queue.sqlite", "WECOM_CORP_ID": fake.corp_id,
             "WECOM_AGENT_ID": str(fake.agent_id), "WECOM_SECRET": fake.secret,
             "WECOM_TOKEN": "t", "WECOM_AES_KEY": "a" * 43, "WECOM_API_BASE": fake.base_url,

@@ -28,10 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    from . import (api, auth, callback, campaigns, cards, cli, conversations, directory, main, models,
-                   reports, settings)
+    from . import (api, auth, callback, campaigns, cards, cli, conversations, directory, main, reports,
+                   settings)
 
-    login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
+    login_manager.user_loader(auth.load_user)  # "<id>:<session token>", on a sign-in not ended
     for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, conversations.bp, directory.bp, callback.bp,
                       reports.bp, settings.bp, *api.blueprints):
         app.register_blueprint(blueprint)

@@ -1,6 +1,8 @@
 """Configuration: literal defaults here, then instance/config.py, then environment variables."""
+import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Config
@@ -22,6 +24,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_HOURS = 12  # a sign-in ends this long after its last request (PERMANENT_SESSION_LIFETIME)
+    REMEMBER_DAYS = 14  # "Keep me signed in" lasts this long (REMEMBER_COOKIE_DURATION)
     BOOTSTRAP_SERVE_LOCAL = True
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     TIMEZONE = "Asia/Shanghai"
@@ -37,10 +41,13 @@ class Defaults:
     API_RATE_WINDOW = 60  # seconds
     API_MAX_BODY = 1024 * 1024  # bytes
     LOGIN_WINDOW = 900  # seconds over which failed logins count
-    LOGIN_SLOW_AFTER = 3  # failures of one account before each attempt waits LOGIN_SLOW_SECONDS
-    LOGIN_SLOW_SECONDS = 1.0
-    LOGIN_REFUSE_AFTER = 10  # failures of one account before attempts are refused for the window
-    LOGIN_IP_REFUSE_AFTER = 30  # failures from one address before it is refused for the window
+    LOGIN_SLOW_AFTER = 3  # failures of one account from one address before each attempt waits:
+    LOGIN_SLOW_SECONDS = 1.0  # this long, doubled with each further failure,
+    LOGIN_SLOW_MAX = 8.0  # up to this long
+    LOGIN_REFUSE_AFTER = 10  # failures of one account from one address: that address is locked out
+    LOGIN_IP_REFUSE_AFTER = 30  # failures from one address (any account): it is locked out
+    LOGIN_ACCOUNT_REFUSE_AFTER = 50  # failures of one account from all addresses: each address
+    # with LOGIN_SLOW_AFTER failures is locked out; the others still sign in, each try slowed
     RETENTION_DAYS = 180  # `flask retention purge`: finished campaigns idle this long lose names
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host to believe
     WECOM_CALLBACK_ALLOW = ""  # who may call the callback: `wecom` and/or networks; empty = anyone
@@ -75,14 +82,22 @@ ENVIRONMENT = {
     "DIRECTORY_SYNC_INTERVAL": "DIRECTORY_SYNC_INTERVAL",
     "DIRECTORY_READ_CONCURRENCY": "DIRECTORY_READ_CONCURRENCY",
     "WELCOME_EVERY": "WELCOME_EVERY",
+    "SESSION_HOURS": "SESSION_HOURS",
+    "REMEMBER_DAYS": "REMEMBER_DAYS",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
             "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES", "DIRECTORY_SYNC_INTERVAL",
-            "DIRECTORY_READ_CONCURRENCY", "WELCOME_EVERY"}
+            "DIRECTORY_READ_CONCURRENCY", "WELCOME_EVERY", "SESSION_HOURS", "REMEMBER_DAYS"}
 #: Never shown whole: not in pages, logs, errors or repr(app.config); settings show the last characters.
 SECRETS = ("SECRET_KEY", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 #: The WeCom connection; where each came from is kept in CREDENTIAL_SOURCES for the settings page.
 CREDENTIALS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+#: deploy/systemd/dashboard.env.example ships SECRET_KEY=change-me-...: a key everyone knows.
+PLACEHOLDER_KEY_PREFIX = "change-me"
+MIN_KEY_BYTES = 32
+HOW_TO_MAKE_A_KEY = "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+
+log = logging.getLogger(__name__)
 
 
 class SafeConfig(Config):
@@ -106,13 +121,17 @@ class ConfigError(RuntimeError):
 def load(app, test_config=None):
     """Apply defaults, the instance file and the environment (or test_config) to app.config."""
     app.config.from_object(Defaults)
+    blank = set()
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         sources = {**_sources(app.config, "instance config"), **_from_environment(app.config)}
+        blank = {key for key in CREDENTIALS if os.environ.get(key, "unset").strip() == ""}
     else:
         app.config.from_mapping(test_config)
         sources = _sources(app.config, "app configuration")
     app.config["CREDENTIAL_SOURCES"] = {k: v for k, v in sources.items() if k in CREDENTIALS}
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_HOURS"])
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_DAYS"])
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
@@ -123,31 +142,63 @@ def load(app, test_config=None):
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     if not app.config["TASK_QUEUE_URL"]:
         app.config["TASK_QUEUE_URL"] = f"sqlite:///{instance / 'queue.sqlite'}"
-    app.config["SANDBOX"] = not app.config["WECOM_CORP_ID"]
+    problems = credential_problems(app.config, blank, complete=not app.testing)
+    app.config["SANDBOX"] = not problems and not app.config["WECOM_CORP_ID"]
     if app.config["SANDBOX"]:
         apply_sandbox_credentials(app.config, instance / "sandbox.json")
-    if not app.config["SECRET_KEY"]:
-        if not (app.config["SANDBOX"] or app.debug or app.testing):
-            raise ConfigError(
-                "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or put it in "
-                "instance/config.py) to a long random string, e.g. the output of "
-                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
-            )
+        log.info("sandbox mode: no WECOM_CORP_ID nor any other WeCom credential is set, so this app "
+                 "plays WeCom itself at %s; set all five WECOM_ variables to use a real WeCom app",
+                 app.config["WECOM_API_BASE"])
+    if not app.config["SECRET_KEY"] and (app.config["SANDBOX"] or app.debug or app.testing):
         app.config["SECRET_KEY"] = kept_secret(instance / "secret_key")
-    _check_locale(app.config)
+    problems += secret_key_problems(app.config["SECRET_KEY"], strong=not app.testing)
+    problems += _locale_problems(app.config)
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
-def _check_locale(config) -> None:
+def credential_problems(config, blank: set[str], *, complete: bool) -> list[str]:
+    """Sandbox mode is for an install that sets no WeCom credential at all; one set but empty
+    (`WECOM_CORP_ID=`, as the example env file ships them) or, when complete, a partial set would
+    otherwise silently start the sandbox (or a connection that fails) on a real server."""
+    blank = blank | {key for key in CREDENTIALS
+                     if config.get(key) is not None and not str(config[key]).strip()}
+    given = [key for key in CREDENTIALS if key not in blank and config.get(key)]
+    missing = [key for key in CREDENTIALS if key not in given]
+    if not blank and (not complete or not given or not missing):
+        return []
+    empty = f" ({', '.join(sorted(blank, key=CREDENTIALS.index))} set but empty)" if blank else ""
+    return [f"WeCom credentials: fill in {', '.join(missing)}{empty} with your self-built app's "
+            "values (README, Running it for real), or remove all five WECOM_ variables for "
+            "sandbox mode."]
+
+
+def secret_key_problems(key, *, strong: bool) -> list[str]:
+    """Anyone who knows the key can forge any user's session or remember cookie."""
+    where = ("Set the SECRET_KEY environment variable (or SECRET_KEY in instance/config.py) to "
+             f"{MIN_KEY_BYTES} or more random bytes, e.g. the output of {HOW_TO_MAKE_A_KEY}.")
+    if not key:
+        return [f"SECRET_KEY is not set. {where}"]
+    raw = key if isinstance(key, bytes) else str(key).encode()
+    if raw.startswith(PLACEHOLDER_KEY_PREFIX.encode()):
+        return [f"SECRET_KEY is the example file's placeholder, which anyone can read. {where}"]
+    if strong and len(raw) < MIN_KEY_BYTES:
+        return [f"SECRET_KEY has {len(raw)} bytes, too few to resist guessing. {where}"]
+    return []
+
+
+def _locale_problems(config) -> list[str]:
     """A mistyped language or time zone is reported at start-up, not on the first page shown."""
     from zoneinfo import ZoneInfo
 
     if config["DEFAULT_LANGUAGE"] not in ("zh", "en"):
-        raise ConfigError(f"DEFAULT_LANGUAGE must be zh or en, not {config['DEFAULT_LANGUAGE']!r}.")
+        return [f"DEFAULT_LANGUAGE must be zh or en, not {config['DEFAULT_LANGUAGE']!r}."]
     try:
         ZoneInfo(str(config["TIMEZONE"]))
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a time zone: use a name such as "
-                          "Asia/Shanghai.") from None
+        return [f"TIMEZONE {config['TIMEZONE']!r} is not a time zone: use a name such as "
+                "Asia/Shanghai."]
+    return []
 
 
 def with_driver(url: str) -> str:

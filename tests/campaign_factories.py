@@ -110,7 +110,7 @@ def status_of(app, campaign_id: int) -> str:
 
 def worker_env(app, fake) -> dict:
     """The environment of a worker process sharing the app's database and queue."""
-    return {**os.environ, **wecom_config(fake), "SECRET_KEY": "test", "LOG_LEVEL": "WARNING",
+    return {**os.environ, **wecom_config(fake), "SECRET_KEY": "test" * 8, "LOG_LEVEL": "WARNING",
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"]}
 

@@ -40,7 +40,7 @@ def _own_database():
 def make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-at-least-32-bytes",  # long enough with TESTING off too
         "SQLALCHEMY_DATABASE_URI": databases.database_url(tmp_path),
         "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
         "INSTANCE_PATH": str(tmp_path / "instance"),

@@ -8,6 +8,7 @@ from dashboard.models import AuditLog, User
 from tests.conftest import PASSWORD, make_app
 
 GENERIC = "Wrong username or password."
+LOCKED = "Too many attempts; try again in"
 
 
 def audit_actions(app):
@@ -93,7 +94,7 @@ def test_last_admin_cannot_be_demoted(client, login, app):
         assert db.session.get(User, admin_id).role == "admin"
 
 
-def test_repeated_failures_slow_then_refuse_with_the_same_message(tmp_path):
+def test_repeated_failures_slow_then_lock_and_say_so(tmp_path):
     app = make_app(tmp_path, LOGIN_SLOW_AFTER=2, LOGIN_REFUSE_AFTER=3, LOGIN_SLOW_SECONDS=0.3)
     with app.app_context():
         create_user("staff", "staff", PASSWORD)
@@ -102,13 +103,16 @@ def test_repeated_failures_slow_then_refuse_with_the_same_message(tmp_path):
 
     def attempt(password):
         response = client.post("/login", data={"username": "staff", "password": password})
-        return response.status_code, GENERIC in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        return response.status_code, GENERIC in page, LOCKED in page
 
-    assert [attempt("wrong-1"), attempt("wrong-2")] == [(200, True)] * 2
+    assert [attempt("wrong-1"), attempt("wrong-2")] == [(200, True, False)] * 2
     started = time.monotonic()
-    assert attempt("wrong-3") == (200, True)
+    assert attempt("wrong-3") == (200, True, False)
     assert time.monotonic() - started >= 0.3  # the third try was slowed
-    assert attempt(PASSWORD) == (200, True)  # refused for a while, even with the right password
+    # Locked for a while from this address, even with the right password, and it says so
+    # (issue 28: it used to say "Wrong username or password", which sent owners looking for typos).
+    assert attempt(PASSWORD) == (200, False, True)
     assert audit_actions(app).count("login_refused") == 1
 
 
@@ -121,5 +125,5 @@ def test_many_failures_from_one_address_refuse_it(tmp_path):
     for name in ("a", "b", "c"):
         client.post("/login", data={"username": name, "password": "x"})
     response = client.post("/login", data={"username": "staff", "password": PASSWORD})
-    assert GENERIC in response.get_data(as_text=True)
+    assert LOCKED in response.get_data(as_text=True)  # issue 28: a locked state says so
     assert "login_refused" in audit_actions(app)

@@ -70,7 +70,7 @@ def test_backup_during_callbacks_is_consistent_and_restores(tmp_path):
     users = stored_users(copy)
     assert users == sent[:len(users)] and 20 <= len(users) < len(sent)  # a prefix of the writes
 
-    copied = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}",
+    copied = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}",
                          "INSTANCE_PATH": str(tmp_path / "instance")})
     assert schema_and_events(copied) == (schema_and_events(app)[0], len(users))
     with copied.app_context():  # the roll-up adds each copied event's response code to the ledger

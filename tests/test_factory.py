@@ -8,7 +8,7 @@ from tests.conftest import make_app
 
 def test_test_config_overrides_defaults(app, tmp_path):
     assert app.testing
-    assert app.config["SECRET_KEY"] == "test-secret"
+    assert app.config["SECRET_KEY"] == "test-secret-of-at-least-32-bytes"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == databases.database_url(tmp_path)
     assert app.config["SANDBOX"] is True
     assert app.config["WECOM_API_BASE"] == "http://127.0.0.1:9/sandbox/cgi-bin"
@@ -24,13 +24,15 @@ def test_sandbox_credentials_are_generated_once_and_kept(tmp_path):
 
 
 def test_environment_overrides_instance_defaults(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("SECRET_KEY", "from-env-" + "k" * 32)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
-    monkeypatch.setenv("WECOM_CORP_ID", "ww0123")
+    for name, value in {"WECOM_CORP_ID": "ww0123", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s",
+                        "WECOM_TOKEN": "t", "WECOM_AES_KEY": "a" * 43}.items():  # a whole set
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("WECOM_API_BASE", "http://127.0.0.1:9/cgi-bin")
     monkeypatch.setenv("WECOM_CALLBACK_MAX_AGE", "0")
     app = create_app()
-    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SECRET_KEY"] == "from-env-" + "k" * 32
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite")
     assert app.config["SANDBOX"] is False
     assert app.config["WECOM_API_BASE"] == "http://127.0.0.1:9/cgi-bin"
@@ -87,7 +89,7 @@ def test_csrf_is_on_unless_a_test_switches_it_off(tmp_path):
     assert client.post("/login", data={"username": "a", "password": "b"}).status_code == 400
     page = client.get("/login").get_data(as_text=True)
     assert 'name="csrf_token"' in page
-    plain = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    plain = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                         "INSTANCE_PATH": str(tmp_path / "plain")})
     assert plain.config.get("WTF_CSRF_ENABLED", True) is True
 

@@ -11,7 +11,7 @@ from flask import url_for
 from dashboard.api import service as api_service
 from dashboard.auth import service as auth_service
 from dashboard.extensions import db
-from dashboard.models import Audience, User
+from dashboard.models import Audience, ConversationMessage, ReplyRule, User
 from tests.conftest import PASSWORD
 from tests.test_reports import lunch_poll
 
@@ -56,7 +56,16 @@ EXPECTED = {
     "settings.after_click_page": ("card", {**SHARED_GET, **SHARED_POST}),
     "campaigns.audience_delete": ("audience", SHARED_POST),
     "account.revoke": ("token", {"POST": (REFUSED, REFUSED)}),  # one's own tokens only
+    "account.revoke_any": ("token", {"POST": (REFUSED, REFUSED)}),  # admins
     "auth.user_edit": ("user", {"GET": (REFUSED, REFUSED), "POST": (REFUSED, REFUSED)}),  # admins
+    "auth.user_end_sessions": ("user", {"POST": (REFUSED, REFUSED)}),  # admins
+    # The inbox is one for all staff and managers: staff answer, managers read.
+    "conversations.thread": ("conversation", {"GET": (ALLOWED, ALLOWED)}),
+    "conversations.reply": ("conversation", {"POST": (ALLOWED, REFUSED)}),
+    # Reply rules are one set for all staff; managers read their list, not the editor.
+    "conversations.rule": ("reply rule", {**SHARED_GET, **SHARED_POST}),
+    "conversations.delete_rule": ("reply rule", SHARED_POST),
+    "conversations.switch_rule": ("reply rule", SHARED_POST),
 }
 
 
@@ -82,9 +91,12 @@ def owned(app):
         poll = lunch_poll()
         audience = Audience(name="Canteen", recipients={"users": ["u1"]}, created_by=staff)
         token, _ = api_service.create_token(staff, "script")
-        db.session.add(audience)
+        message = ConversationMessage(userid="u1", direction="in", msg_type="text", text="hi", dedupe_key="k1")
+        rule = ReplyRule(name="Hi", triggers=[{"match": "whole", "text": "hi"}],
+                         replies=[{"type": "text", "text": "hello"}], created_by=staff)
+        db.session.add_all([audience, message, rule])
         db.session.commit()
-        return {"campaign_id": poll.id, "card_id": poll.card_version.card_id,
+        return {"message_id": message.id, "rule_id": rule.id, "campaign_id": poll.id, "card_id": poll.card_version.card_id,
                 "number": poll.card_version.number, "audience_id": audience.id,
                 "token_id": token.id, "user_id": staff.id,
                 "action": "pause", "kind": "ledger", "userid": "u1"}

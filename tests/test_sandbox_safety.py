@@ -45,7 +45,7 @@ print(json.dumps({
 def test_with_a_real_wecom_app_the_sandbox_is_not_there_at_all(tmp_path):
     env = {**os.environ, "WECOM_CORP_ID": "ww0123456789abcdef", "WECOM_AGENT_ID": "1000002",
            "WECOM_SECRET": "real-secret", "WECOM_TOKEN": "real-token", "WECOM_AES_KEY": "a" * 43,
-           "SECRET_KEY": "production-secret", "DATABASE_URL": databases.database_url(tmp_path),
+           "SECRET_KEY": "production-secret-" * 2, "DATABASE_URL": databases.database_url(tmp_path),
            "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}"}
     env.pop("WECOM_API_BASE", None)
     done = subprocess.run([sys.executable, "-c", PRODUCTION], cwd=ROOT, env=env, capture_output=True,

@@ -159,14 +159,21 @@ def test_repr_of_the_config_and_the_wecom_objects_masks_the_secrets(app):
 def test_sources_are_environment_instance_file_and_sandbox(tmp_path, monkeypatch):
     for name in config.ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WECOM_SECRET", SECRET)
-    (tmp_path / "config.py").write_text(f"WECOM_TOKEN = {TOKEN!r}\n")
+    for name, value in {"WECOM_SECRET": SECRET, "WECOM_CORP_ID": "wwfakecorp0001", "WECOM_AGENT_ID": "1000002"}.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "config.py").write_text(f"WECOM_TOKEN = {TOKEN!r}\nWECOM_AES_KEY = {AES_KEY!r}\n"
+                                        f"SECRET_KEY = {'k' * 32!r}\n")
     app = Flask(__name__, instance_path=str(tmp_path), instance_relative_config=True)
     config.load(app)
     assert app.config["CREDENTIAL_SOURCES"] == {
-        "WECOM_SECRET": "environment", "WECOM_TOKEN": "instance config", "WECOM_CORP_ID": "sandbox generated",
-        "WECOM_AGENT_ID": "sandbox generated", "WECOM_AES_KEY": "sandbox generated"}
+        "WECOM_SECRET": "environment", "WECOM_CORP_ID": "environment", "WECOM_AGENT_ID": "environment",
+        "WECOM_TOKEN": "instance config", "WECOM_AES_KEY": "instance config"}
     assert (app.config["WECOM_SECRET"], app.config["WECOM_TOKEN"]) == (SECRET, TOKEN)
+    for name in config.CREDENTIALS:  # none at all: sandbox mode generates the five (a part is refused)
+        monkeypatch.delenv(name, raising=False)
+    sandbox = Flask(__name__, instance_path=str(tmp_path / "sandbox"), instance_relative_config=True)
+    config.load(sandbox)
+    assert set(sandbox.config["CREDENTIAL_SOURCES"].values()) == {"sandbox generated"}
 
 
 # --- sandbox mode: the sandbox is WeCom, and its generated credentials are kept just as secret ---

@@ -1,7 +1,8 @@
 """Bearer-token authentication and the per-token rate limit of the JSON API.
 
 No cookies and no CSRF: a request is authenticated by its ``Authorization: Bearer <token>``
-header alone (a session cookie sent along is ignored) and acts with the token owner's role.
+header alone (a session cookie sent along is ignored) and acts with the token owner's role,
+narrowed to reading by a token of the read scope.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..models import ApiToken, User, utcnow
 from .errors import ApiError, either
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per token
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # all a token of the read scope may send
 
 
 def how_to() -> str:
@@ -52,7 +54,8 @@ def unauthorized(message: str, error: str | None = "invalid_token") -> ApiError:
 
 
 def authenticate(header: str | None) -> ApiToken:
-    """The live token named by an Authorization header; 401 when missing, unknown or revoked."""
+    """The live token named by an Authorization header; 401 when missing, unknown, revoked or
+    expired."""
     scheme, _space, plaintext = (header or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not plaintext.strip():
         raise unauthorized(_("No API token. %(how_to)s", how_to=how_to()), error=None)
@@ -60,6 +63,10 @@ def authenticate(header: str | None) -> ApiToken:
     if token is None or token.revoked_at is not None or not token.user.active:
         raise unauthorized(_("The token is unknown or revoked, or its user is deactivated. "
                              "%(how_to)s", how_to=how_to()))
+    if token.expired:
+        raise unauthorized(_("The token expired on %(time)s (UTC). %(how_to)s",
+                             time=token.expires_at.isoformat(sep=" ", timespec="minutes")[:16],
+                             how_to=how_to()))
     touch(token)
     return token
 
@@ -77,7 +84,8 @@ def touch(token: ApiToken) -> None:
 
 
 def api_role_required(*roles: str):
-    """Bearer token (401), within its rate limit (429), and one of roles (403; admins pass)."""
+    """Bearer token (401), within its rate limit (429), a write only with a token of the full
+    scope (403), and one of roles (403; admins pass)."""
 
     def decorator(view):
         @wraps(view)
@@ -88,6 +96,10 @@ def api_role_required(*roles: str):
                                       "%(window)s s. Retry in %(wait)s s.", limit=limiter().limit,
                                       window=limiter().window, wait=wait),
                                headers={"Retry-After": str(wait)})
+            if token.scope == "read" and request.method not in READ_METHODS:
+                raise ApiError(403, _("This token is read-only: it may only make GET requests. "
+                                      "Use a token of the full scope to make changes."),
+                               scope=token.scope)
             # Services that fall back to flask_login's current_user see the token's owner.
             login_manager._update_request_context_with_user(token.user)
             if not token.user.has_role(*roles):

@@ -53,4 +53,6 @@ class UserEditForm(FlaskForm):
     password = PasswordField(
         _l("New password"), validators=[Optional(), Length(min=10, message=AT_LEAST_10)]
     )
+    revoke_tokens = BooleanField(_l("With a new password, also revoke the user's API tokens"),
+                                 default=True)  # deactivating always revokes them
     submit = SubmitField(_l("Save"))

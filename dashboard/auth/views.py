@@ -1,11 +1,11 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
 from ..i18n import COOKIE
 from ..models import User
-from . import service
+from . import service, sessions
 from .decorators import ANY_USER, public, role_required
 from .forms import LanguageForm, LoginForm, UserCreateForm, UserEditForm
 
@@ -19,12 +19,18 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.username.data, form.password.data, source=request.remote_addr)
+        try:
+            user = service.authenticate(form.username.data, form.password.data, source=request.remote_addr)
+            refusal = _("Wrong username or password.")
+        except service.TooManyAttempts as locked:
+            user, refusal = None, ngettext("Too many attempts; try again in %(num)s minute.",
+                                           "Too many attempts; try again in %(num)s minutes.", locked.minutes)
         db.session.commit()
         if user:
             login_user(user, remember=form.remember.data)
+            sessions.start(user)
             return redirect(service.safe_next(request.args.get("next")) or url_for("main.home"))
-        flash(_("Wrong username or password."), "danger")
+        flash(refusal, "danger")
     return render_template("auth/login.html", form=form)
 
 
@@ -47,8 +53,29 @@ def language():
 @bp.route("/logout", methods=["POST"])
 @role_required(*ANY_USER)
 def logout():
+    """Signing out ends every sign-in of the user: a copy of this browser's cookies dies with it."""
+    service.end_sessions(current_user._get_current_object(), action="logout")
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account")
+@role_required(*ANY_USER)
+def account():
+    """Who you are, your language, and where you are signed in."""
+    return render_template("auth/account.html", sign_ins=sessions.active(current_user),
+                           this_one=sessions.current())
+
+
+@bp.post("/account/sign-out-everywhere")
+@role_required(*ANY_USER)
+def sign_out_everywhere():
+    service.end_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You are signed out everywhere."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -80,7 +107,7 @@ def user_edit(user_id):
     if form.validate_on_submit():
         try:
             service.update_user(user, role=form.role.data, active=form.active.data,
-                                password=form.password.data)
+                                password=form.password.data, revoke_tokens=form.revoke_tokens.data)
         except service.LastAdminError as exc:
             form.role.errors.append(str(exc))
         else:
@@ -88,3 +115,14 @@ def user_edit(user_id):
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_edit.html", user=user, form=form)
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+@role_required("admin")
+def user_end_sessions(user_id):
+    """Sign a user out everywhere (a lost phone, a shared computer); they sign in again."""
+    user = db.get_or_404(User, user_id)
+    service.end_sessions(user)
+    db.session.commit()
+    flash(_("Every sign-in of %(name)s is ended.", name=user.username), "success")
+    return redirect(url_for("auth.users"))

@@ -8,6 +8,7 @@ from .directory import (
     DirectoryChange, DirectoryDepartment, DirectoryStamp, DirectoryState, DirectoryTag, DirectoryUser,
 )
 from .event import CardEvent, EventSelection
+from .login import LoginCounter, UserSession
 from .rollup import CurrentAnswer, EventCount, OptionTally, Respondent, RollupState
 from .user import ROLES, ApiToken, User
 from .base import utcnow
@@ -20,7 +21,7 @@ __all__ = [
     "DirectoryTag", "DirectoryUser", "EventSelection",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
     "CurrentAnswer", "EventCount", "OptionTally", "Respondent", "RollupState",
-    "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue",
+    "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue", "LoginCounter", "UserSession",
 ]
 
 from .sandbox import (  # noqa: E402  (the sandbox's own tables, prefixed sandbox_)

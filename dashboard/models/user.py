@@ -13,6 +13,11 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 ROLES = ("admin", "staff", "manager")
+TOKEN_SCOPES = ("full", "read")  # read: GET requests only
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, db.Model):
@@ -24,6 +29,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(8))  # zh, en; None: follow the browser
+    # Signed into the session and remember cookies (get_id); a new one ends every sign-in at once.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -38,6 +45,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: the cookies carry the session token, so a new token
+        (rotate_session_token) turns every copy of an old session or remember cookie away."""
+        return f"{self.id}:{self.session_token}"
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
 
     def has_role(self, *roles: str) -> bool:
         """Admins may do everything; otherwise the user's role must be one of roles."""
@@ -56,6 +71,8 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until revoked
+    scope: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -65,8 +82,28 @@ class ApiToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str, *, scope: str = "full",
+              expires_at: datetime | None = None) -> tuple["ApiToken", str]:
         """A new token row and the plaintext, which is shown once and never stored."""
+        if scope not in TOKEN_SCOPES:
+            raise ValueError(f"scope must be one of {TOKEN_SCOPES}, not {scope!r}")
         plaintext = "wcd_" + secrets.token_urlsafe(32)
-        row = cls(user=user, name=name, prefix=plaintext[:10], token_hash=cls.hash(plaintext))
+        row = cls(user=user, name=name, prefix=plaintext[:10], token_hash=cls.hash(plaintext),
+                  scope=scope, expires_at=expires_at)
         return row, plaintext
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+    @classmethod
+    def revoke_all(cls, user: User) -> int:
+        """Revoke every live token of user (deactivation, a new password); how many there were.
+
+        Here, not in the API package, because the users page (auth) calls it and auth may not
+        import the API feature that builds on it."""
+        now = utcnow()
+        live = [token for token in user.tokens if token.revoked_at is None]
+        for token in live:
+            token.revoked_at = now
+        return len(live)

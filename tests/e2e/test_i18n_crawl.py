@@ -67,6 +67,7 @@ NOT_PAGES = {
     "sandbox.feed": "JSON the inbox polls",
     "cards.download": "a card version as a JSON file",
     "reports.export": "CSV files",
+    "conversations.report_csv": "CSV files",
     "directory.status": "JSON the directory pages poll",
 }
 
@@ -307,8 +308,16 @@ def pages_of(seeded: Seeded) -> list[tuple[str, str]]:
         ("settings-after-click", f"/settings/cards/{seeded.cards['vote_interaction']}/after-click"),
         ("settings-close-poll", f"/settings/campaigns/{sent}/close-poll"),
         ("users", "/users"), ("user-edit", f"/users/{seeded.staff_id}"),
-        ("api-tokens", "/account/tokens"), ("api-docs", "/api-docs/"),
+        ("api-tokens", "/account/tokens"), ("api-tokens-all", "/account/tokens/all"),
+        ("account", "/account"), ("api-docs", "/api-docs/"),
         ("sandbox-control", "/sandbox/control"), ("sandbox-inbox", f"/sandbox/?user={seeded.voter}"),
+        ("conversations-report", "/conversations/report"),
+        ("conversations-menu", "/conversations/menu"),
+        ("conversations-inbox", "/conversations/inbox"),
+        ("conversations-thread", f"/conversations/inbox/{seeded.voter}"),
+        ("conversations-rules", "/conversations/"), ("conversations-rule-new", "/conversations/rules/new"),
+        ("conversations-rule", f"/conversations/rules/{seeded.rule}"),
+        ("conversations-default", "/conversations/default"), ("conversations-welcome", "/conversations/welcome"),
     ]
     return pages
 
