@@ -82,8 +82,8 @@ def test_chinese_keeps_field_names_paths_statuses_and_codes(ask, method, path, b
 
 @pytest.mark.parametrize("method, path, body, status, english", ENGLISH)
 def test_chinese_messages_when_asked(ask, method, path, body, status, english):
-    # NEEDS THE MERGED CHINESE CATALOG (dashboard/translations/zh; fails before the integrator
-    # builds it): every message is Chinese; the English one comes back without the header.
+    # Every message is Chinese (dashboard/translations/zh); the English one comes back without
+    # the header.
     code, chinese = ask(method, path, body, **CHINESE)
     assert (code, shape(chinese)) == (status, shape(english))
     for said, english_said in zip(messages(chinese), messages(english), strict=True):

@@ -66,7 +66,7 @@ def test_the_locked_state_says_so_with_its_minutes(tmp_path, window, words):
 
 
 def test_the_locked_state_says_so_in_chinese(tmp_path):
-    """Passes once dashboard/translations has the message (the integrator adds catalogs)."""
+    """The locked state in Chinese, from dashboard/translations/zh."""
     app = throttled_app(tmp_path, LOGIN_REFUSE_AFTER=1, DEFAULT_LANGUAGE="zh")
     client = app.test_client()
     attempt(client, "wrong", ATTACKER, **{"Accept-Language": "zh-CN"})
