@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, selectinload
 from ..directory import snapshot
 from ..extensions import db
 from ..models import Card, ConversationMessage, DirectoryUser
+from ..paging import Page
 
 Message = ConversationMessage
 PICTURE_KEPT = timedelta(days=3)  # WeCom keeps a member's picture (PicUrl, MediaId) this long
@@ -31,25 +32,6 @@ class Filters:
     start: date | None = None
     end: date | None = None
     unanswered: bool = False
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, as the pager macro and the API read it."""
-
-    total: int
-    page: int
-    per_page: int
-    items: list
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    has_prev = property(lambda self: self.page > 1)
-    has_next = property(lambda self: self.page < self.pages)
-    prev_num = property(lambda self: self.page - 1)
-    next_num = property(lambda self: self.page + 1)
 
 
 @dataclass(frozen=True)
@@ -95,7 +77,7 @@ def threads(filters: Filters, page: int = 1, per_page: int = 30) -> Page:
     known = names([g.userid for g in shown])
     items = [Thread(g.userid, known.get(g.userid.lower(), g.userid), g.messages, g.unanswered,
                     last[g.last_id]) for g in shown]
-    return Page(len(groups), page, per_page, items)
+    return Page(items, page, per_page, len(groups))
 
 
 def _conditions(filters: Filters) -> list:
@@ -143,7 +125,7 @@ def thread(userid: str, page: int = 1, per_page: int = 50) -> Page:
     found = answers([m for m in heads.items if m.direction == "in"])
     items = [Entry(m, found.get(m.dedupe_key, []) if m.direction == "in" else [])
              for m in reversed(heads.items)]
-    return Page(heads.total or 0, heads.page, per_page, items)
+    return Page(items, heads.page, per_page, heads.total or 0)
 
 
 def answers(messages: list[Message]) -> dict[str, list[Message]]:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import DirectoryChange, DirectoryDepartment, DirectoryState, DirectoryTag, DirectoryUser
+from ..paging import Page
 from .tree import Directory
 
 STATE_ID = 1
@@ -110,25 +111,8 @@ def user_count() -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(DirectoryUser))
 
 
-@dataclass(frozen=True)
-class MemberPage:
-    total: int
-    page: int
-    per_page: int
-    items: list[DirectoryUser]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    has_prev = property(lambda self: self.page > 1)
-    has_next = property(lambda self: self.page < self.pages)
-    prev_num = property(lambda self: self.page - 1)
-    next_num = property(lambda self: self.page + 1)
-
-
 def members(*, department: int | None = None, tag: int | None = None, q: str = "", page: int = 1,
-            per_page: int = 50) -> MemberPage:
+            per_page: int = 50) -> Page:
     """Members of a department (with those below it) and/or a tag, whose userid or name contains
     ``q``, sorted by name; one page of them. Filtered here, not in SQL: department lists are JSON."""
     rows = users()
@@ -144,7 +128,7 @@ def members(*, department: int | None = None, tag: int | None = None, q: str = "
     if needle := q.strip().lower():
         rows = [u for u in rows if needle in u.userid.lower() or needle in u.name.lower()]
     start = (page - 1) * per_page
-    return MemberPage(len(rows), page, per_page, rows[start:start + per_page])
+    return Page(rows[start:start + per_page], page, per_page, len(rows))
 
 
 def department_names() -> dict[int, str]:

@@ -5,47 +5,17 @@ rows shown is loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
 
 from sqlalchemy import Integer, cast, func, select, true, union
 
 from ..extensions import db
 from ..models import Campaign, CardEvent, Delivery, DirectoryDepartment, DirectoryUser, Respondent
+from ..paging import Page
 from . import queries
 from .queries import REPLY
 
 PER_PAGE = 50
 SORTS = ("time", "userid", "name")
-
-
-@dataclass
-class Page:
-    """One page of rows, shaped like a Flask-SQLAlchemy pagination for the pager macro."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass
