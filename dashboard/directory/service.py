@@ -45,9 +45,10 @@ def ensure(*, actor: str = "system") -> None:
 
 
 def request_read(*, actor: str = "system") -> bool:
-    """Queue a whole read (the worker makes it); False when one is already under way."""
+    """Queue a whole read (the worker makes it); False when one is already under way. Commits."""
     if reading():
         return False
+    db.session.commit()  # the state row, made on first use, must be visible to the job's session
     jobs.read(actor)
     return True
 
