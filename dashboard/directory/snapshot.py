@@ -131,6 +131,11 @@ def members(*, department: int | None = None, tag: int | None = None, q: str = "
     return Page(rows[start:start + per_page], page, per_page, len(rows))
 
 
+def names() -> dict[str, str]:
+    """Every member's name by userid (one query; pages cache it per request: views.person)."""
+    return dict(db.session.execute(db.select(DirectoryUser.userid, DirectoryUser.name)).all())
+
+
 def department_names() -> dict[int, str]:
     return dict(db.session.execute(db.select(DirectoryDepartment.id, DirectoryDepartment.name)).all())
 

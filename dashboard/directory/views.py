@@ -1,9 +1,10 @@
 """The directory's pages: what is cached and how current it is, the members, a read on request, a
 page that waits for the first read, and the import of names from the admin console's export."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..auth import role_required
 from ..auth.service import safe_next
@@ -29,6 +30,20 @@ READERS = ("staff", "manager")
 @bp.app_template_filter("change_type")
 def change_type(value: str) -> str:
     return str(CHANGE_TYPES.get(value, value))
+
+
+@bp.app_template_filter("person")
+def person(userid: str | None) -> Markup | str:
+    """A member as people know them: the name from the directory, the userid on hover (and
+    shown as is when the directory does not know it). Names are read once per request."""
+    if not userid:
+        return ""
+    if "directory_names" not in g:
+        g.directory_names = snapshot.names()
+    name = g.directory_names.get(userid)
+    if not name or name == userid:
+        return userid
+    return Markup('<span class="person" title="{}">{}</span>').format(userid, name)
 
 
 def first_need(next_url: str | None = None):
