@@ -28,14 +28,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 ## run: install, upgrade the database, seed demo data once, start the web server and the
 ##      background worker that delivers campaigns (sandbox unless configured)
+##      and, once the server answers, a closing banner: the address, on first run the admin
+##      account and its password again, and how to stop (Ctrl+C stops both within seconds)
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
-	$(FLASK) demo seed
-	@echo ""
-	@echo "  Dashboard: http://$(HOST):$(PORT)/   (Ctrl+C stops it and the worker)"
-	@echo ""
-	$(FLASK) worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+	@seed="$$($(FLASK) demo seed)" && echo "$$seed" && \
+	  exec $(BIN)/python scripts/run.py --host $(HOST) --port $(PORT) --seed "$$seed"
 
 ## system-deps: Debian packages the tests need, installed when missing: Chromium for browser
 ##      tests (with a Chinese font, fonts-noto-cjk, for the pages in Chinese), redis-server for

@@ -39,12 +39,23 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 class AccessLogger(Logger):
     """No access line for a callback WeCom delivered: the app keeps a row for each (the event, and
     the diagnostics page's callback log), and at thousands a minute the lines cost real CPU.
-    Refused and failed callbacks are still logged."""
+    Nor for the sandbox's WeCom API answering the app itself (the sandbox keeps its own call log). Refused
+    and failed requests are still logged."""
 
     def access(self, resp, req, environ, request_time):
-        if environ.get("PATH_INFO") == "/wecom/callback" and resp.status_code < 400:
+        path = environ.get("PATH_INFO", "")
+        if resp.status_code < 400 and (path == "/wecom/callback" or path.startswith("/sandbox/cgi-bin/")):
             return
         super().access(resp, req, environ, request_time)
 
 
 logger_class = AccessLogger
+
+
+def worker_int(worker):
+    """Quick shutdown (Ctrl+C, SIGINT or SIGQUIT) ends the worker now. Left to itself, Python
+    would first join the gthread pool, and a thread waiting on a browser's half-sent or idle
+    connection keeps it alive until the master's SIGKILL (graceful_timeout, 30 s). SIGTERM, the
+    graceful stop of systemd and deploys, still lets requests in progress finish."""
+    worker.log.info("Worker stopped (pid: %s)", worker.pid)
+    os._exit(0)

@@ -74,11 +74,13 @@ def demo_seed():
 @click.command("worker")
 @click.option("--workers", default=8, show_default=True,
               help="Threads running jobs; each batch in flight takes one.")
-def worker(workers):
+@click.option("--ready-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Created once the worker has started and takes jobs (`make run` waits for it).")
+def worker(workers, ready_file):
     """Run the background worker: campaign delivery and scheduled sends (Ctrl+C stops it)."""
     from .tasks import run_worker
 
-    run_worker(current_app._get_current_object(), workers)
+    run_worker(current_app._get_current_object(), workers, ready_file=ready_file)
 
 
 def _age(_ctx, _param, value: str | None) -> timedelta | None:

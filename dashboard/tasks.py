@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import signal
 from contextlib import contextmanager
 from datetime import datetime
@@ -135,9 +136,9 @@ def make_consumer(app, workers: int = 2) -> Consumer:
     return consumer
 
 
-def run_worker(app, workers: int = 2) -> None:
+def run_worker(app, workers: int = 2, *, ready_file: str | None = None) -> None:
     """`flask --app wsgi worker`: the features' start-up work (recovering from an earlier stop),
-    then consume until signalled."""
+    then consume until signalled; ``ready_file`` is created once the consumer's threads run."""
     with app.app_context():
         for start in app.extensions["worker_start"]:
             start()
@@ -145,7 +146,14 @@ def run_worker(app, workers: int = 2) -> None:
         for name in ("huey", "huey.consumer.Scheduler"):
             logging.getLogger(name).setLevel(logging.WARNING)
         logging.getLogger("huey.consumer").setLevel(logging.INFO)
-    make_consumer(app, workers).run()
+    consumer = make_consumer(app, workers)
+    if ready_file:
+        consumer.huey.on_startup()(lambda: Path(ready_file).touch())
+    consumer.run()
+    # Stopped. On SIGTERM (immediate) jobs may still be running, and Python would wait at exit for
+    # the thread pools they started (a directory read's); their work is redone after a restart.
+    logging.shutdown()
+    os._exit(0)
 
 
 @contextmanager
