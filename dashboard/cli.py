@@ -1,4 +1,6 @@
 """Command-line interface: `flask --app wsgi users ...`, `flask --app wsgi demo ...`."""
+import logging
+import os
 import secrets
 import sys
 from datetime import timedelta
@@ -81,6 +83,10 @@ def worker(workers, ready_file):
     from .tasks import run_worker
 
     run_worker(current_app._get_current_object(), workers, ready_file=ready_file)
+    # Stopped. On SIGTERM (immediate) jobs may still be running, and Python would wait at exit for
+    # the thread pools they started (a directory read's); their work is redone after a restart.
+    logging.shutdown()
+    os._exit(0)
 
 
 def _age(_ctx, _param, value: str | None) -> timedelta | None:

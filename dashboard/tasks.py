@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import signal
 from contextlib import contextmanager
 from datetime import datetime
@@ -150,10 +149,6 @@ def run_worker(app, workers: int = 2, *, ready_file: str | None = None) -> None:
     if ready_file:
         consumer.huey.on_startup()(lambda: Path(ready_file).touch())
     consumer.run()
-    # Stopped. On SIGTERM (immediate) jobs may still be running, and Python would wait at exit for
-    # the thread pools they started (a directory read's); their work is redone after a restart.
-    logging.shutdown()
-    os._exit(0)
 
 
 @contextmanager
