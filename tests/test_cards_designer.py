@@ -69,7 +69,7 @@ def test_manager_cannot_preview_or_save(app, client, login):
 @pytest.mark.parametrize("golden", GOLDEN, ids=lambda p: p.stem)
 def test_preview_payload_matches_golden(client, login, golden):
     login("staff")
-    expected = json.loads(golden.read_text("utf-8"))
+    expected = {**json.loads(golden.read_text("utf-8")), "touser": "(chosen when you send)"}
     card = {k: v for k, v in expected["template_card"].items() if k != "task_id"}
     response = preview(client, card)
     assert response.json["errors"] == []
@@ -266,8 +266,8 @@ def test_gallery_has_every_starter_and_each_is_valid_once_sent():
 
 def test_starting_from_the_gallery_and_from_a_type(client, login):
     login("staff")
-    approval = client.post("/cards/new", data={"starter": "approval"})
-    assert "Approval request" in client.get(approval.location).get_data(as_text=True)
+    assert "Approval request (copy)" in client.get("/cards/new/approval").get_data(as_text=True)
+    assert client.post("/cards/new", data={"starter": "approval"}).status_code == 400
     blank = client.post("/cards/new", data={"card_type": "vote_interaction"})
     assert "Untitled vote card" in client.get(blank.location).get_data(as_text=True)
     assert client.post("/cards/new", data={"card_type": "poster"}).status_code == 400
@@ -331,3 +331,154 @@ def test_designer_has_the_after_click_section_and_new_versions_keep_it(app, clie
         assert [v.number for v in card.versions] == [1, 2]
         assert card.latest.after_click == card.versions[0].after_click
         assert card.latest.after_click["replace_name"] == "已投票"
+
+
+# --- one Save keeps every section (issue 29) ---
+
+
+def save_all(client, card_id, card=VOTE, name="Lunch poll", **after_click):
+    """The designer's one Save as the browser posts it: name, card JSON and the after-click fields."""
+    fields = {f"after_click-{key}": value for key, value in after_click.items()}
+    return client.post(f"/cards/{card_id}", data={"name": name, "template_card": json.dumps(card),
+                                                 "after_click-card": "", **fields})
+
+
+def checked_mode(page: str) -> list[str]:
+    return re.findall(r'<input[^>]*\bchecked\b[^>]*name="after_click-mode"[^>]*value="(\w+)"', page) + \
+        re.findall(r'<input[^>]*name="after_click-mode"[^>]*\bchecked\b[^>]*value="(\w+)"', page) + \
+        re.findall(r'<input[^>]*name="after_click-mode"[^>]*value="(\w+)"[^>]*\bchecked\b', page)
+
+
+def test_the_one_save_keeps_the_after_click_settings(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    renamed = with_(VOTE, main_title={"title": "Dinner?"})
+    response = save_all(client, card_id, renamed, name="Dinner poll", mode="card", replace_name="已投票")
+    assert response.status_code == 302 and response.location.endswith(f"/cards/{card_id}")
+    page = client.get(f"/cards/{card_id}").get_data(as_text=True)
+    assert checked_mode(page) == ["card"] and 'value="已投票"' in page
+    assert 'form="card-form"' in page  # the fields belong to the designer's one form
+    with app.app_context():
+        card = db.session.get(Card, card_id)
+        assert card.name == "Dinner poll" and card.latest.template_card == renamed
+        assert card.latest.after_click == {"mode": "card", "replace_name": "已投票"}
+
+
+def test_after_click_settings_saved_with_a_new_version_leave_the_sent_one_alone(app, client, login):
+    card_id = make_card(app)
+    pin(app, card_id)
+    login("staff")
+    save_all(client, card_id, with_(VOTE, main_title={"title": "Dinner?"}), mode="none")
+    with app.app_context():
+        first, second = db.session.get(Card, card_id).versions
+        assert first.after_click == {"mode": "button", "replace_name": "已选择：{option}"}
+        assert second.after_click == {"mode": "none"}
+        actions = db.session.scalars(db.select(AuditLog.action).filter_by(object_id=str(card_id)))
+        assert "card.after_click" in set(actions)
+
+
+def test_a_bad_caption_is_shown_at_its_field_and_nothing_is_lost_or_saved(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    changed = with_(VOTE, main_title={"title": "Unsaved title"})
+    response = save_all(client, card_id, changed, name="New name", mode="button", replace_name="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    field = re.search(r'<input[^>]*name="after_click-replace_name"[^>]*>\s*<div class="invalid-feedback">([^<]*)',
+                      page)
+    assert "Give the caption the button shows" in field.group(1) and "is-invalid" in field.group(0)
+    assert 'value="New name"' in page and "Unsaved title" in page and checked_mode(page) == ["button"]
+    with app.app_context():
+        card = db.session.get(Card, card_id)
+        assert card.name == "Lunch poll" and card.latest.template_card == VOTE
+        assert card.latest.after_click == {"mode": "button", "replace_name": "已选择：{option}"}
+
+
+def test_a_save_without_the_after_click_fields_leaves_them_as_they_are(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    save_all(client, card_id, mode="none")
+    save(client, card_id, with_(VOTE, main_title={"title": "Dinner?"}))
+    with app.app_context():
+        assert db.session.get(Card, card_id).latest.after_click == {"mode": "none"}
+
+
+@pytest.mark.parametrize("card_type, expected", [
+    ("vote_interaction", {"mode": "button", "replace_name": "已选择：{option}"}),
+    ("multiple_interaction", {"mode": "button", "replace_name": "已选择：{option}"}),
+    ("button_interaction", {"mode": "button", "replace_name": "已提交"}),
+    ("text_notice", None), ("news_notice", None)])
+def test_new_cards_grey_out_the_button_after_a_click(app, client, login, card_type, expected):
+    login("staff")
+    response = client.post("/cards/new", data={"card_type": card_type})
+    with app.app_context():
+        card = db.session.get(Card, int(response.location.rsplit("/", 1)[1]))
+        assert card.latest.after_click == expected
+    if expected:
+        assert checked_mode(client.get(response.location).get_data(as_text=True)) == ["button"]
+
+
+def test_a_clone_keeps_the_settings_of_its_card(app, client, login):
+    card_id = make_card(app)
+    login("staff")
+    save_all(client, card_id, mode="button", replace_name="已投票")
+    copy = client.post(f"/cards/{card_id}/clone")
+    with app.app_context():
+        clone = db.session.get(Card, int(copy.location.rsplit("/", 1)[1]))
+        assert clone.latest.after_click == {"mode": "button", "replace_name": "已投票"}
+
+
+def test_versions_saved_before_the_default_keep_replying_nothing(app, client, login):
+    with app.app_context():
+        card = service.create_card("Old", json.loads(json.dumps(VOTE)), actor="test")
+        card.latest.after_click = None
+        db.session.commit()
+        card_id = card.id
+    login("staff")
+    assert checked_mode(client.get(f"/cards/{card_id}").get_data(as_text=True)) == ["none"]
+    save(client, card_id, with_(VOTE, main_title={"title": "Still old"}))
+    with app.app_context():
+        assert db.session.get(Card, card_id).latest.after_click is None
+
+
+# --- a starter opens as an unsaved copy ---
+
+
+def card_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(Card.id)))
+
+
+def test_a_starter_opens_unsaved_and_its_save_creates_the_card(app, client, login):
+    login("staff")
+    page = client.get("/cards/new/poll-single").get_data(as_text=True)
+    assert card_count(app) == 0
+    assert 'value="Single-choice poll (copy)"' in page and 'id="unsaved-copy"' in page
+    data = json.loads(re.search(r'id="designer-data">(.*?)</script>', page, re.S).group(1))
+    assert "autosave" not in data["urls"] and data["draft"] is None
+    starter = gallery.starters()["poll-single"]["template_card"]
+    response = client.post("/cards/new/poll-single", data={
+        "name": "Single-choice poll (copy)", "template_card": json.dumps(starter),
+        "after_click-mode": "button", "after_click-replace_name": "已选择：{option}", "after_click-card": ""})
+    assert response.status_code == 302 and card_count(app) == 1
+    with app.app_context():
+        card = db.session.scalar(db.select(Card))
+        assert response.location.endswith(f"/cards/{card.id}")
+        assert card.name == "Single-choice poll (copy)" and card.latest.template_card == starter
+        assert card.latest.after_click == {"mode": "button", "replace_name": "已选择：{option}"}
+
+
+def test_a_starter_with_a_mistake_saves_nothing(app, client, login):
+    login("staff")
+    response = client.post("/cards/new/poll-single", data={"name": "", "template_card": "{}"})
+    assert response.status_code == 200 and card_count(app) == 0
+    assert client.get("/cards/new/no-such-starter").status_code == 404
+
+
+# --- the preview shows what WeCom shows ---
+
+
+def test_the_preview_never_sends_to_everyone(client, login):
+    login("staff")
+    payload = preview(client, VOTE).json["payload"]
+    assert payload["touser"] == "(chosen when you send)" and "@all" not in json.dumps(payload)

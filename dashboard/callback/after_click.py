@@ -29,6 +29,8 @@ MODES = {"none": _l("Reply nothing (the card stays as it is)"),
          "card": _l("Replace the clicker's card")}
 INTERACTIVE = ("button_interaction", "vote_interaction", "multiple_interaction")
 DEFAULT_CAPTION = "已提交"
+OPTION_CAPTION = "已选择：{option}"
+CHOICE_TYPES = ("vote_interaction", "multiple_interaction")  # cards whose click names options
 MAX_CAPTION = 20  # characters; WeCom shows about 10 on a button
 OPTION_SEPARATOR = "、"
 
@@ -68,6 +70,18 @@ def check(data: dict, template_card: dict) -> dict:
     if mode == "card" and card:
         config["card"] = card
     return config
+
+
+def default_settings(template_card: dict) -> dict | None:
+    """What a new interactive card does after a click: the clicker's button turns grey with a
+    caption, so a voter sees the vote taken (with "none" the card looks unchanged and people vote
+    twice). Vote and multiple-choice cards name the chosen options; a button card says 已提交.
+    None for cards nobody clicks. Versions saved before this default keep their None ("none")."""
+    card_type = template_card.get("card_type")
+    if card_type not in INTERACTIVE:
+        return None
+    return {"mode": "button",
+            "replace_name": OPTION_CAPTION if card_type in CHOICE_TYPES else DEFAULT_CAPTION}
 
 
 def set_after_click(version: CardVersion, data: dict, *, actor=None) -> dict:

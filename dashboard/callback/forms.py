@@ -8,14 +8,19 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from .after_click import INTERACTIVE, MAX_CAPTION, MODES, AfterClickError, check
+from .after_click import INTERACTIVE, MAX_CAPTION, MODES, OPTION_CAPTION, AfterClickError, check
+
+
+DESIGNER_PREFIX = "after_click"
 
 
 class AfterClickForm(FlaskForm):
-    mode = RadioField(_l("What the clicker sees"), default="none",
+    """Also embedded in the designer's one form (prefix "after_click", the designer's CSRF token)."""
+
+    mode = RadioField(_l("What the clicker sees"), default="button",
                       choices=[SelectChoice(key, label) for key, label in MODES.items()])
     replace_name = StringField(
-        _l("Caption"), validators=[Optional(), Length(max=MAX_CAPTION)],
+        _l("Caption"), default=OPTION_CAPTION, validators=[Optional(), Length(max=MAX_CAPTION)],
         description=_l("Shown on the greyed-out button. {option} becomes the chosen options, "
                        "e.g. 已选择：{option}. Empty in card mode: 已提交."))
     card = TextAreaField(
@@ -32,11 +37,17 @@ class AfterClickForm(FlaskForm):
     @classmethod
     def for_version(cls, version, **kwargs) -> "AfterClickForm":
         """The form filled in with the version's current settings."""
-        config = version.after_click or {}
+        return cls.for_settings(version.template_card, version.after_click, **kwargs)
+
+    @classmethod
+    def for_settings(cls, template_card: dict, settings: dict | None, **kwargs) -> "AfterClickForm":
+        """The form filled in with these settings (None: reply nothing, as such versions do);
+        posted values win."""
+        config = settings or {}
         card = config.get("card")
         data = {"mode": config.get("mode", "none"), "replace_name": config.get("replace_name", ""),
                 "card": json.dumps(card, ensure_ascii=False, indent=2) if card else ""}
-        return cls(template_card=version.template_card, data=data, **kwargs)
+        return cls(template_card=template_card, data=data, **kwargs)
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -59,11 +70,13 @@ class AfterClickForm(FlaskForm):
         return True
 
 
-def after_click_form(version) -> "AfterClickForm | None":
-    """The after-click form for an interactive card's version; None for cards nobody clicks."""
-    if version.template_card.get("card_type") not in INTERACTIVE:
+def after_click_form(template_card: dict, settings: dict | None) -> "AfterClickForm | None":
+    """The designer's after-click fields for an interactive card, named "after_click-…" inside its
+    one form (whose CSRF token covers them); None for cards nobody clicks."""
+    if template_card.get("card_type") not in INTERACTIVE:
         return None
-    return AfterClickForm.for_version(version)
+    return AfterClickForm.for_settings(template_card, settings, prefix=DESIGNER_PREFIX,
+                                       meta={"csrf": False})
 
 
 class ClosePollForm(FlaskForm):

@@ -9,7 +9,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..wecom.cards import CARD_TYPES
-from .gallery import starters
 from .spec import TYPE_LABELS
 
 
@@ -79,24 +78,13 @@ class ImportForm(FlaskForm):
 
 
 class NewCardForm(FlaskForm):
-    """Start a card from a blank type or from a starter card of the gallery."""
+    """Start a blank card of a type (a starter card opens as an unsaved copy instead)."""
 
-    card_type = HiddenField(validators=[Optional()])
-    starter = HiddenField(validators=[Optional()])
+    card_type = HiddenField(validators=[DataRequired()])
 
-    def validate(self, extra_validators=None):
-        if not super().validate(extra_validators):
-            return False
-        if bool(self.card_type.data) == bool(self.starter.data):
-            self.card_type.errors.append(_("Choose a card type or a starter card."))
-            return False
-        if self.card_type.data and self.card_type.data not in CARD_TYPES:
-            self.card_type.errors.append(_("Unknown card type."))
-            return False
-        if self.starter.data and self.starter.data not in starters():
-            self.starter.errors.append(_("Unknown starter card."))
-            return False
-        return True
+    def validate_card_type(self, field):
+        if field.data not in CARD_TYPES:
+            raise ValidationError(_("Unknown card type."))
 
 
 class SearchForm(FlaskForm):

@@ -3,9 +3,13 @@ cards. Every change adds an audit row; the caller commits."""
 import logging
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import wecom_app
+from ..callback.after_click import check as check_after_click
+from ..callback.after_click import default_settings as default_after_click
+from ..callback.after_click import set_after_click
 from ..extensions import db
 from ..i18n import card_error_text
 from ..models import Campaign, Card, CardVersion, audit, utcnow
@@ -15,15 +19,20 @@ from ..wecom.client import build_send_body
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_TASK_ID = "assigned-when-sent"
-PREVIEW_TOUSER = "@all"
+NO_REPLY = {"mode": "none"}  # how a version without after-click settings behaves
+# The preview's recipients: a placeholder, never "@all" (a card is sent to whom the campaign picks).
+PREVIEW_TOUSER = _l("(chosen when you send)")
 
 
 class CardInUse(Exception):
     """A card that a campaign used is archived, never deleted."""
 
 
-def card_problems(card_or_version: Card | CardVersion) -> list[CardError]:
-    """What keeps a card (its latest version) or a version out of campaigns; [] when ready."""
+def card_problems(card_or_version: Card | CardVersion | dict) -> list[CardError]:
+    """What keeps a card (its latest version), a version or an unsaved template_card out of
+    campaigns; [] when ready."""
+    if isinstance(card_or_version, dict):
+        return validate(card_or_version, require_task_id=False)
     version = card_or_version.latest if isinstance(card_or_version, Card) else card_or_version
     if version is None:
         return [CardError("", _("This card has never been saved."))]
@@ -46,7 +55,7 @@ def preview_body(template_card: dict) -> dict:
     card = dict(template_card)
     if "task_id" not in card and needs_task_id(card):
         card = {"card_type": card.get("card_type"), "task_id": PLACEHOLDER_TASK_ID, **card}
-    return build_send_body(card, wecom_app.agent_id(), touser=PREVIEW_TOUSER)
+    return build_send_body(card, wecom_app.agent_id(), touser=str(PREVIEW_TOUSER))
 
 
 def preview(template_card: dict) -> dict:
@@ -63,12 +72,17 @@ def _actor(actor):
     return actor
 
 
-def create_card(name: str, template_card: dict, *, actor=None) -> Card:
-    """A new card with version 1."""
+def create_card(name: str, template_card: dict, *, actor=None,
+                after_click: dict | None = None) -> Card:
+    """A new card with version 1. Its after-click settings: those given (checked), else the
+    default of new cards (interactive ones grey out the clicked button with a caption)."""
     actor = _actor(actor)
     author = actor if hasattr(actor, "id") else None
+    settings = (check_after_click(after_click, template_card) if after_click
+                else default_after_click(template_card))
     card = Card(name=name, card_type=template_card.get("card_type", ""), created_by=author)
-    card.versions.append(CardVersion(number=1, template_card=template_card, author=author))
+    card.versions.append(CardVersion(number=1, template_card=template_card, author=author,
+                                     after_click=settings))
     db.session.add(card)
     db.session.flush()
     audit("card.created", card, actor=actor, name=name)
@@ -83,12 +97,22 @@ def pinned_version_ids(card: Card) -> set[int]:
         db.select(Campaign.card_version_id).where(Campaign.card_version_id.in_(ids)).distinct()))
 
 
-def save_card(card: Card, name: str, template_card: dict, *, actor=None) -> tuple[CardVersion, bool]:
-    """Save the designer's card: a new version if a campaign used the latest, else in place.
+def save_card(card: Card, name: str, template_card: dict, *, after_click: dict | None = None,
+              actor=None) -> tuple[CardVersion, bool]:
+    """Save the designer's card: a new version if a campaign used the latest, else in place, with
+    the after-click settings given (None keeps the version's: a new version copies them).
 
     Returns the saved version and whether it is new. An unchanged card only clears the draft.
     """
-    actor = _actor(actor)
+    version, is_new = _save_template(card, name, template_card, actor=_actor(actor))
+    if after_click is not None and (check_after_click(after_click, template_card)
+                                    != (version.after_click or NO_REPLY)):
+        set_after_click(version, after_click, actor=_actor(actor))
+    return version, is_new
+
+
+def _save_template(card: Card, name: str, template_card: dict, *, actor) -> tuple[CardVersion, bool]:
+    """The name and the card JSON, in place or as a new version (which copies the after-click)."""
     latest, card.draft, card.name = card.latest, None, name
     card.card_type = template_card.get("card_type", card.card_type)
     if latest is not None and latest.template_card == template_card:
@@ -119,7 +143,7 @@ def discard_draft(card: Card) -> None:
 
 def clone_card(card: Card, *, actor=None) -> Card:
     clone = create_card(_("Copy of %(name)s", name=card.name)[:120], dict(card.latest.template_card),
-                        actor=actor)
+                        actor=actor, after_click=card.latest.after_click)
     audit("card.cloned", card, actor=_actor(actor), clone_id=clone.id)
     return clone
 

@@ -12,6 +12,7 @@ from ..auth.decorators import role_required
 from ..extensions import db
 from ..models import Card, CardVersion
 from . import gallery, queries, service
+from ..callback.after_click import default_settings as default_after_click
 from ..callback.forms import after_click_form
 from .forms import CardForm, ImportForm, NewCardForm, PreviewForm, SearchForm
 from .spec import TYPE_LABELS, designer_spec, type_choices
@@ -43,26 +44,72 @@ def create():
     form = NewCardForm()
     if not form.validate_on_submit():
         abort(400)
-    start = gallery.starter_card if form.starter.data else gallery.blank_card
-    card = service.create_card(*start(form.starter.data or form.card_type.data))
+    card = service.create_card(*gallery.blank_card(form.card_type.data))
     db.session.commit()
     return redirect(url_for(".edit", card_id=card.id))
+
+
+@bp.route("/new/<slug>", methods=["GET", "POST"])
+@role_required("staff")
+def starter(slug):
+    """A starter opens as an unsaved copy: no card exists until its Save creates one."""
+    if slug not in gallery.starters():
+        abort(404)
+    name, template_card = gallery.starter_card(slug)
+    form = CardForm(name=_("%(name)s (copy)", name=name)[:120], template_card=json.dumps(template_card))
+    card_valid = form.validate_on_submit()
+    template_card = getattr(form, "card", None) or template_card
+    after = after_click_form(template_card, default_after_click(template_card))
+    if card_valid and (after is None or after.validate()):
+        card = service.create_card(form.name.data, form.card,
+                                   after_click=after.settings if after else None)
+        db.session.commit()
+        flash(_saved_message(card, card.latest, False), "success")
+        return _after_save(card)
+    return _designer(None, form, template_card, after)
 
 
 @bp.route("/<int:card_id>", methods=["GET", "POST"])
 @role_required("staff")
 def edit(card_id):
+    """The designer's one Save: the card, its name and its after-click settings together; a
+    mistake in any of them saves nothing and shows it at its field."""
     card = db.get_or_404(Card, card_id)
-    form = CardForm(name=card.name, template_card=json.dumps(card.latest.template_card))
-    if form.validate_on_submit():
-        version, is_new = service.save_card(card, form.name.data, form.card)
+    latest = card.latest
+    form = CardForm(name=card.name, template_card=json.dumps(latest.template_card))
+    card_valid = form.validate_on_submit()
+    template_card = getattr(form, "card", None) or latest.template_card
+    after = after_click_form(template_card, latest.after_click)
+    posted = after is not None and after.mode.name in request.form  # absent: keep the version's
+    if card_valid and (not posted or after.validate()):
+        version, is_new = service.save_card(card, form.name.data, form.card,
+                                            after_click=after.settings if posted else None)
         db.session.commit()
         flash(_saved_message(card, version, is_new), "success")
+        return _after_save(card)
+    return _designer(card, form, template_card, after)
+
+
+def _after_save(card: Card) -> Response:
+    """Back to the designer, or on to a new campaign with this card ("Send this card")."""
+    if request.form.get("next") != "send":
         return redirect(url_for(".edit", card_id=card.id))
-    data = _designer_data(card, getattr(form, "card", None) or card.latest.template_card)
-    return render_template("cards/edit.html", card=card, form=form, data=data,
-                           problems=service.card_problems(card), types=TYPE_LABELS,
-                           after_click_form=after_click_form(card.latest))
+    if problems := service.card_problems(card):
+        flash(ngettext("Not sent: %(num)s problem — can't be used in a campaign until fixed.",
+                       "Not sent: %(num)s problems — can't be used in a campaign until fixed.",
+                       len(problems)), "warning")
+        return redirect(url_for(".edit", card_id=card.id))
+    return redirect(url_for("campaigns.new", card=card.id))
+
+
+def _designer(card: Card | None, form: CardForm, template_card: dict, after) -> str:
+    """The designer page, for a saved card or (card None) an unsaved copy of a starter."""
+    problems = service.card_problems(card) if card else service.card_problems(template_card)
+    return render_template("cards/edit.html", card=card, form=form,
+                           title=card.name if card else form.name.data,
+                           card_type=card.card_type if card else template_card.get("card_type"),
+                           data=_designer_data(card, template_card), problems=problems,
+                           types=TYPE_LABELS, after_click_form=after)
 
 
 @bp.route("/preview", methods=["POST"])
@@ -163,15 +210,19 @@ def download(card_id, number):
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
-def _designer_data(card: Card, template_card: dict) -> Markup:
-    """Everything designer.js needs, as one JSON block (no inline script), keys in card order."""
+def _designer_data(card: Card | None, template_card: dict) -> Markup:
+    """Everything designer.js needs, as one JSON block (no inline script), keys in card order.
+    An unsaved card has no autosave: drafts belong to a card row."""
+    urls = {"preview": url_for(".preview"), "import": url_for(".import_card")}
+    if card is not None:
+        urls |= {"autosave": url_for(".autosave", card_id=card.id),
+                 "discard": url_for(".discard_draft", card_id=card.id)}
     return htmlsafe_json_dumps({
         "spec": designer_spec(),
         "card": template_card,
-        "draft": queries.pending_draft(card),
-        "urls": {"preview": url_for(".preview"), "import": url_for(".import_card"),
-                 "autosave": url_for(".autosave", card_id=card.id),
-                 "discard": url_for(".discard_draft", card_id=card.id)},
+        "draft": queries.pending_draft(card) if card else None,
+        "unsaved": request.method == "POST",  # a Save that was refused: what is shown is not kept
+        "urls": urls,
     }, dumps=json.dumps, default=_text)
 
 

@@ -23,6 +23,30 @@
     return el;
   }
 
+  /* Where the WeCom client cuts a text, in characters: the max_chars of the card rules
+   * (dashboard/wecom/card_rules.py, from WeCom's template_card documentation): main_title.title 36,
+   * main_title.desc 44, emphasis_content.title 14 and .desc 22, sub_title_text 160,
+   * vertical_content_list title 38 and desc 160, source.desc 20, horizontal_content_list value 30,
+   * jump_list title 18. A longer text is shown as the client shows it, its first characters and
+   * "…", with the whole text on hover. */
+  const SHOWN_CHARS = {
+    'wc-title': 36, 'wc-desc': 44, 'wc-emphasis-title': 14, 'wc-emphasis-desc': 22,
+    'wc-subtitle': 160, 'wc-vertical-title': 38, 'wc-vertical-desc': 160, 'wc-source-desc': 20,
+    'wc-v': 30, 'wc-jump': 18,
+  };
+
+  /* An element with text as the client shows it: cut at the field's limit with "…", full text as title. */
+  function shown(tag, cls, text) {
+    const el = h(tag, cls, text);
+    const max = SHOWN_CHARS[cls.split(' ')[0]];
+    const chars = Array.from(typeof text === 'string' ? text : '');
+    if (max && chars.length > max) {
+      el.textContent = chars.slice(0, max).join('') + '…';
+      el.title = text;
+    }
+    return el;
+  }
+
   function image(url, cls, ratio) {
     const box = h('div', 'wc-img ' + (cls || ''));
     if (ratio) box.style.aspectRatio = String(ratio);
@@ -102,7 +126,7 @@
       const row = h('div', 'wc-source');
       if (s && s.icon_url) row.appendChild(image(s.icon_url, 'wc-source-icon'));
       const color = SOURCE_COLORS[s && s.desc_color] || 'grey';
-      row.appendChild(h('span', 'wc-source-desc wc-color-' + color, s && s.desc));
+      row.appendChild(shown('span', 'wc-source-desc wc-color-' + color, s && s.desc));
       if (menu) row.appendChild(this.menu(menu));
       return row;
     }
@@ -133,8 +157,8 @@
       const t = obj(this.card.main_title);
       if (!t || (!t.title && !t.desc)) return null;
       const box = h('div', 'wc-main');
-      if (t.title) box.appendChild(h('div', 'wc-title', t.title));
-      if (t.desc) box.appendChild(h('div', 'wc-desc', t.desc));
+      if (t.title) box.appendChild(shown('div', 'wc-title', t.title));
+      if (t.desc) box.appendChild(shown('div', 'wc-desc', t.desc));
       return box;
     }
 
@@ -142,7 +166,7 @@
       const e = obj(this.card.emphasis_content);
       if (!e || (!e.title && !e.desc)) return null;
       const box = h('div', 'wc-emphasis');
-      box.append(h('div', 'wc-emphasis-title', e.title), h('div', 'wc-emphasis-desc', e.desc));
+      box.append(shown('div', 'wc-emphasis-title', e.title), shown('div', 'wc-emphasis-desc', e.desc));
       return box;
     }
 
@@ -157,7 +181,7 @@
 
     subtitle() {
       const text = this.card.sub_title_text;
-      return typeof text === 'string' && text ? h('div', 'wc-subtitle', text) : null;
+      return typeof text === 'string' && text ? shown('div', 'wc-subtitle', text) : null;
     }
 
     cardImage() {
@@ -183,7 +207,7 @@
       const box = h('div', 'wc-vertical');
       rows.forEach((r) => {
         const row = h('div', 'wc-vertical-row');
-        row.append(h('div', 'wc-vertical-title', r.title), h('div', 'wc-vertical-desc', r.desc));
+        row.append(shown('div', 'wc-vertical-title', r.title), shown('div', 'wc-vertical-desc', r.desc));
         box.appendChild(row);
       });
       return box;
@@ -196,7 +220,7 @@
       rows.forEach((r) => {
         const row = h('div', 'wc-kv');
         row.appendChild(h('span', 'wc-k', r.keyname));
-        const value = h('span', 'wc-v', r.value);
+        const value = shown('span', 'wc-v', r.value);
         if (r.type === 1) this.linkable(value, {type: 1, url: r.url});
         if (r.type === 2) value.classList.add('wc-link', 'wc-attachment');
         if (r.type === 3) value.classList.add('wc-link', 'wc-member');
@@ -210,7 +234,7 @@
       const links = list(this.card.jump_list);
       if (!links.length) return null;
       const box = h('div', 'wc-jumps');
-      links.forEach((j) => box.appendChild(this.linkable(h('div', 'wc-jump', j.title), j)));
+      links.forEach((j) => box.appendChild(this.linkable(shown('div', 'wc-jump', j.title), j)));
       return box;
     }
 

@@ -1,5 +1,7 @@
 /* The card designer page: live preview, problems at their fields, import / export, autosave and the
- * unsaved-changes warning. The form itself is built by designer-fields.js; the card is rendered by
+ * unsaved-changes warning (card, name and the after-click fields, which the one Save keeps together;
+ * an unsaved starter copy has no autosave: drafts belong to a saved card). "Send this card" saves,
+ * then opens a new campaign; it is disabled while the card has problems. The form itself is built by designer-fields.js; the card is rendered by
  * card-render.js; the JSON comes from the server's payload builder (POST preview).
  */
 (function () {
@@ -13,9 +15,9 @@
   const els = {
     fields: $('designer-fields'), preview: $('card-preview'), payload: $('payload-json'),
     problems: $('problems'), note: $('client-note'), hidden: $('template_card'), name: $('name'),
-    status: $('save-status'), form: $('card-form'),
+    status: $('save-status'), form: $('card-form'), send: $('send-button'), sendWrap: $('send-wrap'),
   };
-  const state = {card: data.card, dirty: false, errors: [], previewTimer: null, autosaveTimer: null, request: null};
+  const state = {card: data.card, dirty: data.unsaved, errors: [], previewTimer: null, autosaveTimer: null, request: null};
 
   function post(url, body) {
     return fetch(url, {
@@ -89,11 +91,21 @@
 
   function showErrors(errors) {
     DesignerProblems.show(els.fields, els.problems, errors);
+    showSendable(errors.length);
+  }
+
+  function showSendable(problems) {
+    els.send.disabled = problems > 0;
+    els.sendWrap.tabIndex = problems > 0 ? 0 : -1;
+    els.sendWrap.title = problems > 0
+      ? _('Fix the card\'s problems first (%(num)s): a card with problems can\'t be sent.', {num: problems})
+      : els.sendWrap.dataset.readyTitle;
   }
 
   /* --- autosave, restore, leaving -------------------------------------------------------------- */
 
   function scheduleAutosave() {
+    if (!data.urls.autosave) return;
     clearTimeout(state.autosaveTimer);
     state.autosaveTimer = setTimeout(() => {
       post(data.urls.autosave, {template_card: JSON.stringify(state.card), name: els.name.value})
@@ -133,6 +145,10 @@
   els.name.addEventListener('input', () => {
     state.dirty = true;
     scheduleAutosave();
+  });
+
+  document.querySelectorAll('#after-click [form="card-form"]').forEach((input) => {
+    input.addEventListener('input', () => { state.dirty = true; });
   });
 
   /* --- import and export ---------------------------------------------------------------------- */
