@@ -22,8 +22,12 @@ from ..directory.tree import Directory
 #: WeCom userids: 1-64 bytes of letters, digits, _ - @ . starting with a letter or digit.
 USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 SEPARATORS = re.compile(r"[\n\r,|，]+")
-CSV_COLUMNS = ("userid", "user_id", "user id", "账号")
+CSV_COLUMNS = ("userid", "user_id", "user id", "账号", "name", "姓名")  # in order of preference
 MAX_ROWS = 100_000
+SHOWN_PROBLEMS = 20  # lines left out, listed
+SHOWN_CHARS = 80  # of each line echoed
+#: a value without any of these (张三) was meant as a name: "not found" says more than a userid rule
+USERID_CHARS = re.compile(r"[A-Za-z0-9]")
 
 
 def empty() -> dict:
@@ -99,11 +103,41 @@ def describe(spec: dict) -> str:
 
 
 @dataclass
+class Ambiguous:
+    """A name that more than one member has: the person picks which one was meant."""
+
+    line: int
+    name: str
+    userids: list[str]
+
+
+@dataclass
 class Parsed:
-    """User ids read from text or a file, and the problems found, each naming its place."""
+    """User ids read from text or a file, and the lines left out, each naming its line."""
 
     userids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    ambiguous: list[Ambiguous] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Every line left out, in words: malformed or unknown ones, then ambiguous names."""
+        return self.errors + [
+            ngettext("Line %(line)s: “%(name)s” is the name of %(num)s member; choose one.",
+                     "Line %(line)s: “%(name)s” is the name of %(num)s members; choose one.",
+                     len(a.userids), line=a.line, name=a.name) for a in self.ambiguous]
+
+
+def shortlist(problems: list[str]) -> list[str]:
+    """The first SHOWN_PROBLEMS problems, then how many more there are."""
+    shown = problems[:SHOWN_PROBLEMS]
+    if len(problems) > SHOWN_PROBLEMS:
+        shown.append(_("… and %(n)s more.", n=len(problems) - SHOWN_PROBLEMS))
+    return shown
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """text, at most ``limit`` characters (a pasted novel is not echoed whole)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def check_userid(value: str) -> str | None:
@@ -115,48 +149,111 @@ def check_userid(value: str) -> str | None:
     return None
 
 
-def parse_pasted(text: str) -> Parsed:
-    """User ids one a line, or separated by commas or |; malformed ones are flagged."""
-    parsed = Parsed()
-    for number, item in enumerate((s.strip() for s in SEPARATORS.split(text or "")), 1):
-        if not item:
-            continue
-        if problem := check_userid(item):
-            parsed.errors.append(_("“%(id)s” (item %(number)s) %(problem)s.", id=item, number=number,
-                                   problem=problem))
+class _Reader:
+    """Reads values one line at a time into a Parsed, looking names up in ``names``
+    (userid -> name, the cached directory's) when a value is not a userid."""
+
+    def __init__(self, names: dict[str, str] | None):
+        self.parsed = Parsed()
+        self.known = {u.lower() for u in names or {}}
+        self.by_name: dict[str, list[str]] = {}
+        for userid, name in (names or {}).items():
+            if name and name != userid:
+                self.by_name.setdefault(name.strip().lower(), []).append(userid)
+
+    def add(self, line: int, value: str) -> None:
+        if value.lower() in self.known:
+            self.parsed.userids.append(value)
+        elif matches := self.by_name.get(value.lower()):
+            if len(matches) == 1:
+                self.parsed.userids.append(matches[0])
+            else:
+                self.parsed.ambiguous.append(Ambiguous(line, cut(value), sorted(matches)))
+        elif problem := check_userid(value):
+            if self.by_name and not USERID_CHARS.search(value):
+                problem = _("is not a user id, nor the name of a member in the directory")
+            self.flag(line, value, problem)
         else:
-            parsed.userids.append(item)
-    parsed.userids = unique(parsed.userids)
-    return parsed
+            self.parsed.userids.append(value)
+
+    def flag(self, line: int, value: str, problem: str) -> None:
+        self.parsed.errors.append(_("Line %(number)s: “%(id)s” %(problem)s.", number=line,
+                                    id=cut(value), problem=problem))
+
+    def done(self) -> Parsed:
+        self.parsed.userids = unique(self.parsed.userids)
+        return self.parsed
 
 
-def parse_csv(data: bytes) -> Parsed:
-    """A CSV of user ids: a column named userid (or the first column); errors name the row."""
-    parsed = Parsed()
+def parse_pasted(text: str, names: dict[str, str] | None = None) -> Parsed:
+    """User ids (or members' names) one a line, or separated by commas or |; the good ones are
+    kept, the others listed by line."""
+    reader = _Reader(names)
+    for number, line in enumerate((text or "").splitlines(), 1):
+        for item in (s.strip() for s in SEPARATORS.split(line)):
+            if item:
+                reader.add(number, item)
+    return reader.done()
+
+
+def _csv_lines(text: str) -> list[tuple[int, str, list[str] | None]]:
+    """(line number, line, cells) of each line that is not blank; cells None where the line
+    cannot be read (an unclosed quote): read line by line, so one bad quote spoils its line only."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append((number, line, next(csv.reader([line], strict=True))))
+            except csv.Error:
+                rows.append((number, line, None))
+    return rows
+
+
+def parse_csv(data: bytes, names: dict[str, str] | None = None) -> Parsed:
+    """A CSV of user ids (or names): a column named userid (or the first column); the good rows
+    are kept, the others listed by line."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return Parsed(errors=[_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")])
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_lines(text)
     if len(rows) > MAX_ROWS:
         return Parsed(errors=[_("The file has %(count)s rows; at most %(max)s are read.",
                                 count=f"{len(rows):,}", max=f"{MAX_ROWS:,}")])
-    header = [c.strip().lower() for c in rows[0]] if rows else []
+    header = [c.strip().lower() for c in rows[0][2] or []] if rows else []
     column = next((header.index(c) for c in CSV_COLUMNS if c in header), None)
-    start = 1 if column is not None else 0
-    for number, row in enumerate(rows[start:], start + 1):
-        value = (row[column or 0] if len(row) > (column or 0) else "").strip()
-        if not value:
-            continue
-        if problem := check_userid(value):
-            parsed.errors.append(_("Row %(number)s: “%(id)s” %(problem)s.", number=number, id=value,
-                                   problem=problem))
-        else:
-            parsed.userids.append(value)
-    if not parsed.userids and not parsed.errors:
+    reader = _Reader(names)
+    for number, line, cells in rows[1:] if column is not None else rows:
+        if cells is None:
+            reader.flag(number, line, _("opens a quote that is not closed"))
+        elif value := (cells[column or 0] if len(cells) > (column or 0) else "").strip():
+            reader.add(number, value)
+    parsed = reader.done()
+    if not (parsed.userids or parsed.errors or parsed.ambiguous):
         parsed.errors.append(_("The file holds no user ids."))
-    parsed.userids = unique(parsed.userids)
     return parsed
+
+
+def from_values(values) -> dict:
+    """The picker's values ("user:lisi", "department:2", "tag:1") as a part of a selection;
+    ValueError for anything else."""
+    part: dict[str, list] = {"users": [], "departments": [], "tags": []}
+    for value in values:
+        kind, _sep, key = str(value).partition(":")
+        if kind == "user" and check_userid(key) is None:
+            part["users"].append(key)
+        elif kind in ("department", "tag") and key.isdigit():
+            part[f"{kind}s"].append(int(key))
+        else:
+            raise ValueError(f"not a recipient: {value!r}")
+    return part
+
+
+def to_values(part: dict) -> list[str]:
+    """A part of a selection as the picker's values: departments, tags, then people."""
+    return ([f"department:{d}" for d in part.get("departments", [])]
+            + [f"tag:{t}" for t in part.get("tags", [])]
+            + [f"user:{u}" for u in part.get("users", [])])
 
 
 # --- expansion -------------------------------------------------------------------------------
