@@ -1,3 +1,5 @@
+import re
+
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
@@ -6,12 +8,13 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, Va
 
 from ..extensions import db
 from ..i18n import LANGUAGES
-from ..models import ROLES, User
+from ..models import ROLES, DirectoryUser, User
 
 # The roles as people read them; the values stored stay admin, staff, manager.
 ROLE_LABELS = {"admin": _l("Admin"), "staff": _l("Staff"), "manager": _l("Manager")}
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 AT_LEAST_10 = _l("At least 10 characters.")
+USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")  # WeCom's rule for a userid
 
 
 class LanguageForm(FlaskForm):
@@ -56,3 +59,39 @@ class UserEditForm(FlaskForm):
     revoke_tokens = BooleanField(_l("With a new password, also revoke the user's API tokens"),
                                  default=True)  # deactivating always revokes them
     submit = SubmitField(_l("Save"))
+
+
+def directory_member(value: str) -> str | None:
+    """The cached directory's userid for value: a userid in any case, or a name only one member
+    has (张伟); None when nobody there goes by it. Read from the table, since the directory
+    feature builds on this one."""
+    found = db.session.scalar(db.select(DirectoryUser.userid).filter_by(userid=value)) or \
+        db.session.scalar(db.select(DirectoryUser.userid).where(  # WeCom's userids ignore case
+            db.func.lower(DirectoryUser.userid) == value.lower()).limit(1))
+    named = db.session.scalars(db.select(DirectoryUser.userid).filter_by(name=value).limit(2)).all()
+    return found or (named[0] if len(named) == 1 else None)
+
+
+def directory_is_read() -> bool:
+    return db.session.scalar(db.select(DirectoryUser.userid).limit(1)) is not None
+
+
+class WeComUseridForm(FlaskForm):
+    """The account page's "my WeCom userid": checked against the directory once it was read."""
+
+    wecom_userid = StringField(
+        _l("My WeCom userid"), validators=[Optional(), Length(max=64)],
+        description=_l("Your account (账号) in WeCom's directory, or your name there; test sends "
+                       "go to it unless you choose other people."))
+    next = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    def validate_wecom_userid(self, field):
+        value = field.data.strip()
+        if not directory_is_read():  # nothing to look up yet: take a well-formed userid as it is
+            if not USERID.fullmatch(value):
+                raise ValidationError(_("A WeCom userid uses letters, digits and _ . @ - only, "
+                                        "starting with a letter or digit."))
+        elif (value := directory_member(value)) is None:
+            raise ValidationError(_("No member “%(id)s” in the directory.", id=field.data.strip()))
+        field.data = value

@@ -58,6 +58,13 @@ def create_user(username: str, role: str, password: str, *, actor=None) -> User:
     audit("user_created", user, actor=actor, username=username, role=role)
     return user
 
+def set_wecom_userid(user: User, userid: str | None, *, actor=None) -> None:
+    """The user's own WeCom member (None: none): their test sends go there unless they say otherwise."""
+    userid = (userid or "").strip() or None
+    if userid != user.wecom_userid:
+        audit("user_wecom_userid_set", user, actor=actor, wecom_userid=[user.wecom_userid, userid])
+        user.wecom_userid = userid
+
 
 class LastAdminError(ValueError):
     """Refused: the change would leave no active admin."""

@@ -7,7 +7,7 @@ from ..i18n import COOKIE
 from ..models import User
 from . import service, sessions
 from .decorators import ANY_USER, public, role_required
-from .forms import LanguageForm, LoginForm, UserCreateForm, UserEditForm
+from .forms import LanguageForm, LoginForm, UserCreateForm, UserEditForm, WeComUseridForm
 
 bp = Blueprint("auth", __name__)
 
@@ -64,9 +64,28 @@ def logout():
 @bp.route("/account")
 @role_required(*ANY_USER)
 def account():
-    """Who you are, your language, and where you are signed in."""
+    """Who you are, your WeCom userid, your language, and where you are signed in."""
+    form = WeComUseridForm(data={"wecom_userid": current_user.wecom_userid,
+                                 "next": service.safe_next(request.args.get("next"))})
+    return _account_page(form)
+
+
+@bp.post("/account/wecom-userid")
+@role_required(*ANY_USER)
+def wecom_userid():
+    form = WeComUseridForm()
+    if not form.validate_on_submit():
+        return _account_page(form), 422
+    service.set_wecom_userid(current_user._get_current_object(), form.wecom_userid.data)
+    db.session.commit()
+    flash(_("Your WeCom userid is saved.") if current_user.wecom_userid
+          else _("Your WeCom userid is removed."), "success")
+    return redirect(service.safe_next(form.next.data) or url_for("auth.account"))
+
+
+def _account_page(form: WeComUseridForm) -> str:
     return render_template("auth/account.html", sign_ins=sessions.active(current_user),
-                           this_one=sessions.current())
+                           this_one=sessions.current(), wecom_form=form)
 
 
 @bp.post("/account/sign-out-everywhere")

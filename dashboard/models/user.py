@@ -29,6 +29,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(8))  # zh, en; None: follow the browser
+    # The user's own WeCom member (test sends go there); set on the account page, or by WeCom sign-in.
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), index=True)
     # Signed into the session and remember cookies (get_id); a new one ends every sign-in at once.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 

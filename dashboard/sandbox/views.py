@@ -34,7 +34,9 @@ def cgi(path):
 def index():
     people = queries.people()
     userid = request.args.get("user")
-    current = next((p for p in people if p["userid"] == userid), people[0] if people else None)
+    current = next((p for p in people if p["userid"] == userid), None if userid else people[0] if people else None)
+    if userid and current is None:  # never another member's inbox in its place
+        return render_template("sandbox/unknown_user.html", people=people, userid=userid), 404
     return render_template("sandbox/inbox.html", people=people, current=current, text_max=chat.TEXT_MAX)
 
 
