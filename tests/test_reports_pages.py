@@ -24,8 +24,10 @@ def set_privacy(app, campaign_id, privacy="aggregate"):
 def test_report_page_has_each_chart_and_its_table(client, login, poll):
     login("manager")
     body = client.get(f"/reports/{poll}").get_data(as_text=True)
-    for name in ("question-1", "clicks", "timeline"):
+    for name in ("question-1", "clicks"):
         assert f'data-chart="{name}"' in body and f'data-table="{name}"' in body
+    assert 'data-chart="timeline"' not in body  # four answers: a sentence, not a chart
+    assert re.search(r'id="timeline-summary">4 people answered, Mar 2, 9:01 AM–9:02:50 AM\.<', body)
     bars = re.findall(r'<g class="bar[^"]*" transform="[^"]*"\s+data-label="([^"]*)" data-value="(\d+)"', body)
     assert bars[:4] == [("饺子", "2"), ("面条", "1"), ("米饭", "2"), ("沙拉", "0")]
     assert 'data-figure="response_rate">66.7%' in body and "2 min 35 s" not in body
@@ -91,7 +93,7 @@ def test_aggregate_privacy_hides_who_answered_what(app, client, login, poll):
 def test_non_responders_page(client, login, poll):
     login("staff")
     body = client.get(f"/reports/{poll}/waiting").get_data(as_text=True)
-    assert re.findall(r'<td class="font-monospace small">(\w+)</td>', body) == ["u5", "u6"]
+    assert re.findall(r'data-userid="(\w+)"', body) == ["u5", "u6"]
     assert "Remind those who have not answered" in body
 
 
@@ -121,3 +123,15 @@ def test_audit_log_filters_by_actor_action_and_day(app, client, login):
     assert "No entries match" in client.get(f"/reports/audit?since={later:%Y-%m-%d}").get_data(as_text=True)
     assert "No entries match" in client.get("/reports/audit?actor=nobody").get_data(as_text=True)
     assert client.get("/reports/audit?since=not-a-date").status_code == 200
+
+
+def test_people_are_shown_by_name_with_the_userid_on_hover(app, client, login, poll):
+    with app.app_context():
+        make_directory({"u5": ("陈静", []), "u7": ("赵敏", [])}, {})
+        db.session.commit()
+    login("manager")
+    waiting = client.get(f"/reports/{poll}/waiting").get_data(as_text=True)
+    assert '<td data-cell="name"><span class="person" title="u5">陈静</span></td>' in waiting
+    assert '<td data-cell="name">u6</td>' in waiting  # not in the directory: the userid as is
+    summary = client.get(f"/reports/{poll}").get_data(as_text=True)
+    assert '<span class="person" title="u7">赵敏</span>' in summary  # the invalid recipients

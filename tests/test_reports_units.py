@@ -30,17 +30,26 @@ def test_labels_of_button_and_multiple_cards():
 
 def test_bar_chart_scales_to_the_largest_value():
     chart = charts.bar_chart([("a", 4, 50.0), ("b", 2, 25.0), ("c", 0, 0.0, False)])
-    room = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH
-    assert [(b.value, b.width, b.y) for b in chart.bars] == [(4, room, 0), (2, room / 2, 30), (0, 0, 60)]
-    assert chart.height == 82 and charts.bar_chart([]).height == charts.BAR_HEIGHT
+    room = charts.WIDTH - charts.VALUE_WIDTH
+    assert [(b.value, b.width, b.y) for b in chart.bars] == [(4, room, 0), (2, room / 2, 42), (0, 0, 84)]
+    assert chart.height == 120 and charts.bar_chart([]).height == 36
 
 
 def test_line_chart_points_and_round_top():
     chart = charts.line_chart([("09:00", 0), ("10:00", 37), ("11:00", 41)])
     assert chart.top == 50 and [p.value for p in chart.points] == [0, 37, 41]
     assert chart.points[0].x == chart.left and chart.points[0].y == chart.height - chart.bottom
-    assert chart.path.startswith("M48") and chart.path.count("L") == 2
+    assert chart.path.startswith("M40") and chart.path.count("L") == 2
     assert [charts._round_up(v) for v in (0, 1, 3, 7, 10, 11, 99_001)] == [1, 1, 5, 10, 10, 20, 100_000]
+
+
+def test_column_chart_a_bar_per_minute_and_three_labels_at_most():
+    chart = charts.column_chart([(f"10:0{i}", n) for i, n in enumerate([3, 0, 5, 1, 2])])
+    assert chart.top == 5 and [c.value for c in chart.columns] == [3, 0, 5, 1, 2]
+    assert chart.columns[2].height == chart.height - chart.bottom - 20 and chart.columns[1].height == 0
+    assert [t.label for t in chart.ticks] == ["10:00", "10:02", "10:04"] and chart.show_values
+    many = charts.column_chart([(str(i), 1) for i in range(31)])
+    assert len(many.ticks) == 3 and not many.show_values  # too narrow for a number over each
 
 
 @pytest.mark.parametrize("seconds, words", [

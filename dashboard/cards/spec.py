@@ -3,6 +3,7 @@
 Labels and help are lazy strings (the page's language when shown): their Chinese is WeCom's own name
 of the field (its 发送应用消息 docs), and the designer shows the JSON key beside each label.
 """
+import re
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
@@ -48,7 +49,7 @@ LABELS = {
     "action_menu.action_list": (_l("Menu items"), ""),
     "action_menu.action_list[].text": (_l("Text"), ""),
     "action_menu.action_list[].key": (_l("Key"), _l("Reported back when chosen.")),
-    "main_title": (_l("Title"), ""),
+    "main_title": (_l("Main title"), ""),
     "main_title.title": (_l("Title"), ""),
     "main_title.desc": (_l("Description"), _l("Grey line under the title.")),
     "quote_area": (_l("Quote"), _l("A grey quoted block. WeCom advises not to combine it with a "
@@ -234,3 +235,47 @@ def designer_spec() -> dict:
 def type_choices() -> list[tuple[str, str, str, str]]:
     """(card_type, label, description, icon) for the new-card page and the search filter."""
     return [(t, *TYPE_LABELS[t]) for t in cards.CARD_TYPES]
+
+
+_STEP = re.compile(r"(\w+)(?:\[(\d+)\])?", re.ASCII)
+_PATH = re.compile(r"\w+(?:\[\d+\])?(?:\.\w+(?:\[\d+\])?)*", re.ASCII)
+
+
+@cache
+def _form_nodes() -> dict[str, dict]:
+    """Every form node of every card type by its path pattern ("checkbox.option_list[].text"):
+    a pattern's label is the same whatever the card type, as LABELS is keyed by pattern."""
+    found: dict[str, dict] = {}
+
+    def walk(nodes: list[dict], prefix: str) -> None:
+        for node in nodes:
+            pattern = f"{prefix}{node['name']}"
+            found[pattern] = node
+            inner = "[]." if node["kind"] == "list" else "."
+            walk(node.get("fields", []), pattern + inner)
+
+    for card_type in designer_spec()["types"].values():
+        walk(card_type["blocks"], "")
+    return found
+
+
+def field_label(path: str) -> str:
+    """A card path as the designer's form names it, section · field, in the page's language:
+    "checkbox.option_list[2].text" -> "Vote · Option 3 · Text"; an item of a list is named as
+    the form titles it, and a nested list by its item alone. Unknown paths come back as given.
+    static/js/designer-problems.js mirrors this for the designer's problem list."""
+    if not _PATH.fullmatch(path):
+        return path
+    nodes, words, parts = _form_nodes(), [], []
+    for key, index in _STEP.findall(path):
+        parts.append(key)
+        node = nodes.get(".".join(parts))
+        if node is None or (index and node["kind"] != "list"):
+            return path
+        if not index or len(parts) == 1:  # a list inside a block: named by its item alone
+            words.append(str(node["label"]))
+        if index:
+            noun = str(node.get("item_label", ITEM_LABEL[0]))
+            words.append(f"{noun[:1].upper()}{noun[1:]} {int(index) + 1}")
+            parts[-1] = f"{key}[]"
+    return " · ".join(words)

@@ -57,8 +57,13 @@ class Activity:
     at: datetime
     kind: str  # "send", "click", "vote", "menu"
     campaign: Campaign | None
-    who: str
+    who: str  # the dashboard user of a send, else the member's userid (or "Someone")
     text: str
+
+    @property
+    def member(self) -> str | None:
+        """The member's userid, for the page to show their name: events of named campaigns."""
+        return self.who if self.kind != "send" and self.campaign.privacy != "aggregate" else None
 
 
 def feed(user, limit: int = FEED) -> list[Activity]:

@@ -270,6 +270,28 @@ def timeline(campaign: Campaign, ids: list[int], now: datetime | None = None) ->
     return rows
 
 
+def answer_span(ids: list[int]) -> tuple[int | None, int | None]:
+    """The first and the last first answer (Unix time) of the family, None when nobody answered."""
+    first, last = db.session.execute(
+        select(func.min(Respondent.first_time), func.max(Respondent.first_time))
+        .where(Respondent.campaign_id == ids[0])).one()
+    return first, last
+
+
+def per_minute(campaign: Campaign, ids: list[int], first: int, last: int) -> list[dict]:
+    """New and total responders per minute from the first answer's minute to the last's, as
+    timeline() counts them, for a campaign whose answers came within a few minutes."""
+    origin = first - first % 60
+    counts = first_answers(ids, origin, 60, (last - origin) // 60 + 1)
+    zone = ZoneInfo(campaign.timezone)
+    rows, total = [], 0
+    for index in range((last - origin) // 60 + 1):
+        total += counts.get(index, 0)
+        label = datetime.fromtimestamp(origin + 60 * index, zone).strftime("%H:%M")
+        rows.append({"label": label, "new": counts.get(index, 0), "total": total})
+    return rows
+
+
 def campaign_report(campaign: Campaign) -> dict:
     """The report in the JSON API's shape; answers to reminders count, test sends never do."""
     campaign = root(campaign)

@@ -6,9 +6,13 @@ charts, so the templates only display.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from ..i18n import format_time
 from ..models import Campaign
 from . import charts, queries
 from .labels import CardLabels, card_labels
@@ -45,7 +49,8 @@ class Report:
     clicks: Section | None
     menu: Section | None
     timeline: list[dict]
-    timeline_chart: charts.LineChart
+    timeline_chart: charts.LineChart | charts.ColumnChart | None
+    timeline_note: str = ""  # instead of a chart while a handful of people have answered
     reminders: list[Campaign] = field(default_factory=list)
 
 
@@ -82,7 +87,7 @@ def build(campaign: Campaign) -> Report:
     labels = card_labels(campaign.card_version.template_card if campaign.card_version else None)
     clicks = api["clicks"]
     menu = api["menu"]
-    timeline = queries.timeline(campaign, ids)
+    timeline, timeline_chart, timeline_note = _timeline(campaign, ids, api["responders"])
     return Report(
         campaign=campaign, api=api, states=figures["states"],
         median_seconds=figures["median_seconds"], changed=figures["changed"],
@@ -91,7 +96,40 @@ def build(campaign: Campaign) -> Report:
         if clicks or labels.buttons else None,
         menu=_section("menu", _("Menu choices"), menu, labels.menu, sum(menu.values()))
         if menu or labels.menu else None,
-        timeline=timeline,
-        timeline_chart=charts.line_chart([(row["label"], row["total"]) for row in timeline]),
+        timeline=timeline, timeline_chart=timeline_chart, timeline_note=timeline_note,
         reminders=reminders,
     )
+
+
+FEW_ANSWERS = 5  # under this, a sentence says who answered when: a chart would be a dot or two
+SHORT_SPAN = 30 * 60  # answers within this many seconds: one bar per minute
+
+
+def _timeline(campaign: Campaign, ids: list[int], responders: int):
+    """The timeline's rows, its chart and its sentence: a sentence under FEW_ANSWERS answers,
+    per-minute bars when the answers came within SHORT_SPAN, else the running total as a line."""
+    first, last = queries.answer_span(ids)
+    if responders < FEW_ANSWERS:
+        return [], None, _answers_sentence(campaign, responders, first, last)
+    if last - first <= SHORT_SPAN:
+        rows = queries.per_minute(campaign, ids, first, last)
+        return rows, charts.column_chart([(row["label"], row["new"]) for row in rows]), ""
+    rows = queries.timeline(campaign, ids)
+    return rows, charts.line_chart([(row["label"], row["total"]) for row in rows]), ""
+
+
+def _answers_sentence(campaign: Campaign, responders: int, first: int | None,
+                      last: int | None) -> str:
+    if not responders or first is None or last is None:
+        return _("Nobody has answered yet.")
+    start, end = (datetime.fromtimestamp(t, timezone.utc) for t in (first, last))
+    shown = format_time(start, "short", campaign.timezone)
+    if first == last:
+        return ngettext("%(num)s person answered, at %(time)s.",
+                        "%(num)s people answered, at %(time)s.", responders, time=shown)
+    zone = ZoneInfo(campaign.timezone)
+    same_day = start.astimezone(zone).date() == end.astimezone(zone).date()
+    until = format_time(end, "time" if same_day else "short", campaign.timezone)
+    return ngettext("%(num)s person answered, %(first)s–%(last)s.",
+                    "%(num)s people answered, %(first)s–%(last)s.", responders,
+                    first=shown, last=until)

@@ -40,7 +40,8 @@ def test_every_chart_shows_the_numbers_of_its_table(app, live_server, page, whic
     page.goto(f"{live_server}/reports/{campaign_id}")
     charts = page.locator("svg[data-chart]")
     names = [charts.nth(i).get_attribute("data-chart") for i in range(charts.count())]
-    assert {"question-1", "clicks", "timeline"} <= set(names) and ("menu" in names) == (which == "party")
+    assert {"question-1", "clicks"} <= set(names) and ("menu" in names) == (which == "party")
+    assert "timeline" not in names  # a handful of answers: a sentence instead (test_phone_layout.py)
     for name in names:
         shown = page.locator(f'svg[data-chart="{name}"]').evaluate(CHART_NUMBERS)
         listed = page.locator(f'table[data-table="{name}"]').evaluate(TABLE_NUMBERS)

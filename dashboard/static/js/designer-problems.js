@@ -5,9 +5,49 @@
  *
  * An error whose field is not on screen (a hidden field, a missing block) goes to the nearest
  * enclosing element that carries a data-path: "button_list[2].url" -> "button_list[2]" -> ...
+ * The summary names each field as the form does (DesignerProblems.fieldLabel, a mirror of
+ * dashboard/cards/spec.field_label, built from the designer spec in #designer-data).
  */
 (function () {
   'use strict';
+
+  let formNodes = null;
+
+  /* Every form node of every card type by its path pattern ("checkbox.option_list[].text"). */
+  function nodesByPattern() {
+    if (formNodes) return formNodes;
+    formNodes = new Map();
+    const data = document.getElementById('designer-data');
+    const spec = data ? JSON.parse(data.textContent).spec : {types: {}};
+    const walk = (nodes, prefix) => (nodes || []).forEach((node) => {
+      const pattern = prefix + node.name;
+      formNodes.set(pattern, node);
+      walk(node.fields, pattern + (node.kind === 'list' ? '[].' : '.'));
+    });
+    Object.values(spec.types).forEach((type) => walk(type.blocks, ''));
+    return formNodes;
+  }
+
+  /* "checkbox.option_list[2].text" -> "Vote · Option 3 · Text" (section · item · field, the form's
+   * own words); an unknown path comes back as given. */
+  function fieldLabel(path) {
+    if (!/^\w+(\[\d+\])?(\.\w+(\[\d+\])?)*$/.test(path || '')) return path;
+    const nodes = nodesByPattern();
+    const words = [];
+    const parts = [];
+    for (const [, key, index] of path.matchAll(/(\w+)(?:\[(\d+)\])?/g)) {
+      parts.push(key);
+      const node = nodes.get(parts.join('.'));
+      if (!node || (index !== undefined && node.kind !== 'list')) return path;
+      if (index === undefined || parts.length === 1) words.push(node.label);
+      if (index !== undefined) {
+        const noun = node.item_label || _('item');
+        words.push(`${noun[0].toUpperCase()}${noun.slice(1)} ${Number(index) + 1}`);
+        parts[parts.length - 1] = `${key}[]`;
+      }
+    }
+    return words.join(' · ');
+  }
 
   function parentPath(path) {
     const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
@@ -78,7 +118,7 @@
       const link = document.createElement('a');
       link.href = '#';
       link.className = 'link-danger';
-      link.textContent = error.path || _('card');
+      link.textContent = fieldLabel(error.path) || _('card');
       link.addEventListener('click', (event) => {
         event.preventDefault();
         goTo(container, error.path);
@@ -96,5 +136,5 @@
     summary(container, box, errors);
   }
 
-  window.DesignerProblems = {show, findTarget};
+  window.DesignerProblems = {show, findTarget, fieldLabel};
 }());
