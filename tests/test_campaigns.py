@@ -87,8 +87,9 @@ def test_directory_refresh_fills_the_picker(app, fake, client, login, draft):
     login("staff")
     response = client.post(f"/campaigns/directory/refresh?campaign_id={draft}")
     assert response.headers["Location"].endswith(f"/campaigns/{draft}/recipients")
-    page = client.get(f"/campaigns/{draft}/recipients").get_data(as_text=True)
-    assert "研发部" in page and "managers" in page and "李四 (lisi)" in page
+    labels = [i["label"] for i in client.get("/directory/search?q=").json["items"]]
+    assert "研发部" in labels and "managers" in labels
+    assert client.get("/directory/search?q=lisi").json["items"][0]["label"] == "李四"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(DirectoryUser)) == 4
         assert db.session.scalar(db.select(AuditLog).filter_by(action="directory_refreshed"))
@@ -99,8 +100,8 @@ def test_recipients_from_picker_paste_and_csv_with_exclusions(app, client, login
     client.post("/campaigns/directory/refresh")
     upload = (io.BytesIO("userid\nzhaoliu\nnew.hire\n".encode()), "people.csv")
     response = client.post(f"/campaigns/{draft}/recipients", data={
-        "departments": ["2"], "pasted": "zhangsan, ghost", "upload": upload,
-        "exclude_users": "wangwu", "save_as": "Dinner club"}, content_type="multipart/form-data")
+        "chosen": ["department:2"], "pasted": "zhangsan, ghost", "upload": upload,
+        "excluded": ["user:wangwu"], "save_as": "Dinner club"}, content_type="multipart/form-data")
     assert response.status_code == 302 and response.headers["Location"].endswith("/check")
     with app.app_context():
         campaign = db.session.get(Campaign, draft)
@@ -115,11 +116,11 @@ def test_recipients_from_picker_paste_and_csv_with_exclusions(app, client, login
 
 def test_bad_ids_and_csv_rows_are_flagged_and_nothing_is_saved(app, client, login, draft):
     login("staff")
-    upload = (io.BytesIO(b"userid\nok1\nnot ok\n"), "people.csv")
+    upload = (io.BytesIO(b"userid\nnot ok\n"), "people.csv")
     page = client.post(f"/campaigns/{draft}/recipients", data={
-        "pasted": "lisi\nbad id!", "upload": upload}, content_type="multipart/form-data"
+        "pasted": "bad id!", "upload": upload}, content_type="multipart/form-data"
     ).get_data(as_text=True)
-    assert "“bad id!” (item 2)" in page and "Row 3: “not ok”" in page
+    assert "Line 1: “bad id!”" in page and "Line 2: “not ok”" in page
     with app.app_context():
         assert db.session.get(Campaign, draft).recipients["users"] == ["lisi", "wangwu"]
 
@@ -216,7 +217,8 @@ def test_schedule_then_cancel(app, client, login, draft):
 
 def test_test_send_is_marked_and_kept_apart(app, client, login, draft):
     login("staff")
-    assert 'value="staff"' in client.get(f"/campaigns/{draft}/check").get_data(as_text=True)
+    page = client.get(f"/campaigns/{draft}/check").get_data(as_text=True)
+    assert 'value="staff"' not in page and "Give your WeCom userid" in page  # never the login
     client.post(f"/campaigns/{draft}/test", data={"userids": "lisi"})
     with app.app_context():
         test = db.session.scalar(db.select(Campaign).filter_by(parent_id=draft))

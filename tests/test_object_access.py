@@ -31,6 +31,7 @@ EXPECTED = {
     "campaigns.recipients": ("campaign", {**STAFF_PAGE, **CAMPAIGN_WRITE}),
     "campaigns.check": ("campaign", STAFF_PAGE),
     "campaigns.test_send": ("campaign", CAMPAIGN_WRITE),
+    "campaigns.leave_out": ("campaign", CAMPAIGN_WRITE),
     "campaigns.send": ("campaign", CAMPAIGN_WRITE),
     "campaigns.act": ("campaign", CAMPAIGN_WRITE),
     "campaigns.show": ("campaign", CAMPAIGN_READ),

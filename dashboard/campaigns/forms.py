@@ -10,13 +10,14 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField,
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..auth.forms import directory_is_read, directory_member
 from ..extensions import db
 from ..models import Audience, Campaign, CardVersion, utcnow
-from ..directory import snapshot
+from ..directory import search, snapshot
 from . import queries
-from .recipients import Parsed, merge, normalize, parse_csv, parse_pasted, unknown_users
+from .recipients import (SEPARATORS, Parsed, from_values, merge, normalize, parse_csv, parse_pasted,
+                         shortlist, to_values, unique)
 
 COMMON_ZONES = (
     "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
@@ -24,15 +25,11 @@ COMMON_ZONES = (
     "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles",
     "Australia/Sydney", "UTC",
 )
-SHOWN_ERRORS = 20
-CHECKBOXES = {"widget": ListWidget(prefix_label=False), "option_widget": CheckboxInput()}
 
 
 def _flag_all(field, problems: list[str]) -> None:
-    """Every problem at the field (the last one raised), at most SHOWN_ERRORS of them."""
-    shown = problems[:SHOWN_ERRORS]
-    if len(problems) > SHOWN_ERRORS:
-        shown.append(_("… and %(n)s more.", n=len(problems) - SHOWN_ERRORS))
+    """Every problem at the field (the last one raised), the first 20 of them."""
+    shown = shortlist(problems)
     field.errors.extend(shown[:-1])
     raise ValidationError(shown[-1])
 
@@ -51,7 +48,7 @@ class CampaignForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)],
                           render_kw={"rows": 3})
-    card_version = SelectField(_l("Card"), coerce=int)
+    card_version = SelectField(_l("Card"), coerce=lambda value: int(value) if value not in ("", None) else None)
     enable_duplicate_check = BooleanField(_l("Duplicate check (recommended)"), default=True)
     duplicate_check_interval = IntegerField(
         _l("Duplicate-check interval, seconds"), default=1800,
@@ -72,7 +69,8 @@ class CampaignForm(FlaskForm):
         versions = queries.usable_card_versions()
         if current is not None and current not in versions:
             versions.insert(0, current)
-        self.card_version.choices = [
+        # A new campaign starts on no card: an earlier card preselected gets sent by mistake.
+        self.card_version.choices = [SelectChoice("", _("— choose a card —"))] + [
             SelectChoice(str(v.id), f"{v.card.name} · v{v.number} ({v.card.card_type})")
             for v in versions]
         zones = dict.fromkeys((current_app.config["TIMEZONE"], *COMMON_ZONES))
@@ -89,6 +87,10 @@ class CampaignForm(FlaskForm):
             "enable_duplicate_check": options.get("enable_duplicate_check", True),
             "duplicate_check_interval": options.get("duplicate_check_interval", 1800),
             "enable_id_trans": options.get("enable_id_trans", False), "privacy": campaign.privacy})
+
+    def validate_card_version(self, field):
+        if field.data is None:
+            raise ValidationError(_("Choose the card to send."))
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():
@@ -123,59 +125,51 @@ class CampaignForm(FlaskForm):
 class RecipientsForm(FlaskForm):
     everyone = BooleanField(_l("Everyone in the app's visible range (@all)"))
     confirm_everyone = BooleanField(_l("Yes, send this campaign to everyone"))
-    departments = SelectMultipleField(_l("Departments"), coerce=int, **CHECKBOXES)
-    tags = SelectMultipleField(_l("Tags"), coerce=int, **CHECKBOXES)
-    users = SelectMultipleField(_l("People"))
-    pasted = TextAreaField(_l("Paste user ids"),
-                           render_kw={"rows": 4, "placeholder": "lisi\nwangwu, zhaoliu | zhangsan"})
+    chosen = SelectMultipleField(_l("People, departments and tags"), validate_choice=False)
+    pasted = TextAreaField(_l("Paste user ids or names"),
+                           render_kw={"rows": 4, "placeholder": "lisi\nwangwu, 张三 | zhaoliu"})
     upload = FileField(_l("Or upload a CSV"), validators=[FileSize(4 * 1024 * 1024)])
     audience = SelectField(_l("Add a saved audience"), default="")
-    exclude_departments = SelectMultipleField(_l("Exclude departments"), coerce=int)
-    exclude_tags = SelectMultipleField(_l("Exclude tags"), coerce=int)
-    exclude_users = TextAreaField(_l("Exclude user ids"), render_kw={"rows": 2})
+    excluded = SelectMultipleField(_l("Leave out"), validate_choice=False)
     save_as = StringField(_l("Also save this selection as an audience named"),
                           validators=[Optional(), Length(max=120)])
     submit = SubmitField(_l("Save and check"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        departments = [SelectChoice(str(d.id), "\u2003" * depth + d.name)
-                       for d, depth in snapshot.department_tree()]
-        tags = [SelectChoice(str(t.id), t.name) for t in snapshot.tags()]
-        self.departments.choices = self.exclude_departments.choices = departments
-        self.tags.choices = self.exclude_tags.choices = tags
-        self.users.choices = [SelectChoice(u.userid, f"{u.name} ({u.userid})")
-                              for u in snapshot.users()]
         self.audience.choices = _audience_choices()
-        self.uploaded = Parsed()
+        self.imported: list[str] = []  # user ids kept from the pasted text and the file
+        self.left_out: list[str] = []  # the lines of them that were not kept
 
     @classmethod
     def for_spec(cls, spec: dict) -> "RecipientsForm":
-        """Directory people in the picker, other user ids in the paste box."""
         spec = normalize(spec)
-        unknown = set(unknown_users(spec, snapshot.load()))
-        return cls(data={
-            "everyone": spec["all"], "confirm_everyone": spec["all"],
-            "departments": spec["departments"], "tags": spec["tags"],
-            "users": [u for u in spec["users"] if u not in unknown],
-            "pasted": "\n".join(u for u in spec["users"] if u in unknown),
-            "exclude_departments": spec["exclude"]["departments"],
-            "exclude_tags": spec["exclude"]["tags"],
-            "exclude_users": "\n".join(spec["exclude"]["users"])})
+        return cls(data={"everyone": spec["all"], "confirm_everyone": spec["all"],
+                         "chosen": to_values(spec), "excluded": to_values(spec["exclude"])})
+
+    def validate_chosen(self, field):
+        try:
+            from_values(field.data)
+        except ValueError:
+            raise ValidationError(_("Choose people, departments and tags from the list.")) from None
+
+    validate_excluded = validate_chosen
 
     def validate_pasted(self, field):
-        if problems := parse_pasted(field.data).errors:
-            _flag_all(field, problems)
-
-    def validate_exclude_users(self, field):
-        if problems := parse_pasted(field.data).errors:
-            _flag_all(field, problems)
+        if field.data:
+            self._import(field, parse_pasted(field.data, snapshot.names()))
 
     def validate_upload(self, field):
         if field.data and field.data.filename:
-            self.uploaded = parse_csv(field.data.read())
-            if self.uploaded.errors:
-                _flag_all(field, self.uploaded.errors)
+            self._import(field, parse_csv(field.data.read(), snapshot.names()))
+
+    def _import(self, field, parsed: Parsed) -> None:
+        """Keep the good lines; the others are left out, or block the form when none is good."""
+        self.imported += parsed.userids
+        if parsed.userids:
+            self.left_out += parsed.problems()
+        elif problems := parsed.problems():
+            _flag_all(field, problems)
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -183,26 +177,40 @@ class RecipientsForm(FlaskForm):
         if self.everyone.data and not self.confirm_everyone.data:
             self.confirm_everyone.errors.append(_("Confirm that everyone should get this campaign."))
             return False
-        if not (self.everyone.data or self.departments.data or self.tags.data or self.users.data
-                or parse_pasted(self.pasted.data).userids or self.uploaded.userids
-                or self.audience.data):
-            self.users.errors.append(_("Choose at least one recipient."))
+        if not (self.everyone.data or self.chosen.data or self.imported or self.audience.data):
+            self.chosen.errors.append(_("Choose at least one recipient."))
             return False
         return True
 
+    def keep_imported(self) -> None:
+        """A form shown again keeps what its file and text gave as chosen people (a browser
+        does not keep the chosen file)."""
+        self.chosen.data = unique([*(self.chosen.data or []), *to_values({"users": self.imported})])
+
+    def read_import(self) -> Parsed:
+        """What the posted file (or else the pasted text) holds, read without saving anything."""
+        names, upload = snapshot.names(), self.upload.data
+        if upload and getattr(upload, "filename", None):
+            return parse_csv(upload.read(), names)
+        return parse_pasted(self.pasted.data or "", names)
+
+    def chosen_items(self) -> list[dict]:
+        return search.items(self.chosen.data or [])
+
+    def excluded_items(self) -> list[dict]:
+        return search.items(self.excluded.data or [])
+
     def spec(self) -> dict:
-        chosen = {
-            "all": self.everyone.data, "departments": self.departments.data,
-            "tags": self.tags.data,
-            "users": self.users.data + parse_pasted(self.pasted.data).userids + self.uploaded.userids,
-            "exclude": {"departments": self.exclude_departments.data,
-                        "tags": self.exclude_tags.data,
-                        "users": parse_pasted(self.exclude_users.data).userids}}
+        chosen = from_values(self.chosen.data)
+        chosen["users"] += self.imported
+        chosen.update({"all": self.everyone.data, "exclude": from_values(self.excluded.data)})
         return merge(chosen, _audience_spec(self.audience.data))
 
 
 class TestSendForm(FlaskForm):
-    userids = StringField(_l("WeCom user ids"), description=_l("Comma-separated; at most 50 people."))
+    userids = StringField(_l("WeCom user ids"),
+                          description=_l("Comma-separated user ids or names; at most 50 people."))
+    remember = BooleanField(_l("Remember it as mine"))
     audience = SelectField(_l("Or a test group (saved audience)"), default="")
     submit = SubmitField(_l("Send a test"))
 
@@ -211,12 +219,24 @@ class TestSendForm(FlaskForm):
         self.audience.choices = _audience_choices()
 
     def validate_userids(self, field):
-        if problems := parse_pasted(field.data).errors:
+        """Names become userids; once the directory was read, an id it does not know is refused
+        here, rather than sent to WeCom, which would only list it as invalid."""
+        read = directory_is_read()
+        items = [s.strip() for s in SEPARATORS.split(field.data or "") if s.strip()]
+        field.data = ", ".join(directory_member(i) or i for i in items) if read else field.data
+        parsed = parse_pasted(field.data)
+        problems = parsed.errors + [_("No member “%(id)s” in the directory.", id=u)
+                                    for u in parsed.userids if read and directory_member(u) is None]
+        if problems:
             _flag_all(field, problems)
-        if not (parse_pasted(field.data).userids or self.audience.data):
+        if not (parsed.userids or self.audience.data):
             raise ValidationError(_("Give at least one user id, or choose a test group."))
 
     def recipients(self) -> dict:
         return merge({"users": parse_pasted(self.userids.data).userids},
                      _audience_spec(self.audience.data))
 
+    def mine(self) -> str | None:
+        """The one user id to remember as the user's own, when they asked to."""
+        userids = parse_pasted(self.userids.data).userids
+        return userids[0] if self.remember.data and len(userids) == 1 else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,10 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from ..callback.after_click import INTERACTIVE
 from ..cards import service as card_service
+from ..cards.spec import field_label
 from ..extensions import db
 from ..i18n import card_error_text
-from ..models import AuditLog, Campaign, Card, CardVersion, Delivery, SendBatch, utcnow
+from ..models import AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, SendBatch, utcnow
+from ..models.event import REPLY
 from ..directory import snapshot
 from . import delivery, limits, plan
 from .recipients import expand, normalize, unknown_users
@@ -44,6 +48,9 @@ HISTORY = {
     "campaign.poll_close_failed": _l("campaign.poll close failed"),
 }
 STALE_DIRECTORY = timedelta(hours=24)
+MISSED = ("invalid", "unlicensed", "failed")  # ledger states of people the card did not reach
+REFUSED = ("invalid", "unlicensed")  # ledger states of people WeCom would not deliver to
+SLICE = 500  # user ids per IN (...) list
 
 
 # --- who may read and change a campaign --------------------------------------------------------
@@ -121,8 +128,8 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
     everyone = spec["all"] and not any(spec["exclude"].values())
     userids = expand(spec, cache)
     calls = plan.chunks(userids, everyone)
-    notices = [Notice("danger", _("Card: %(path)s: %(message)s", path=p.path or "card",
-                                  message=card_error_text(p)))
+    notices = [Notice("danger", _("Card: %(path)s: %(message)s",
+                                  path=field_label(p.path) or _("card"), message=card_error_text(p)))
                for p in card_service.card_problems(campaign.card_version)]
     if campaign.status != "draft":
         notices.append(Notice("danger", _("This campaign is %(label)s; only drafts can be sent.",
@@ -137,6 +144,46 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
     body = plan.body(campaign, 1, calls[0][0]) if calls and card_service.usable_in_campaign(
         campaign.card_version) else None
     return Check(userids, everyone, len(calls), body, notices)
+
+
+def recipients(campaign: Campaign) -> list[str]:
+    """The people the campaign's selection reaches now, through the cached directory."""
+    return expand(campaign.recipients, snapshot.load())
+
+
+@dataclass(frozen=True)
+class Refusal:
+    userid: str
+    state: str  # "invalid" or "unlicensed"
+    detail: str | None  # the ledger's reason, stored in English (stored_text)
+    at: datetime
+
+
+def refused(userids: list[str]) -> list[Refusal]:
+    """Those of these people whom WeCom refused (invalid, unlicensed) the last time the app
+    messaged them, newest first: their latest refusal, unless a later send reached them. Read
+    in slices of the selection, so the ledger's userid index serves every query."""
+    latest: dict[str, tuple[int, Refusal]] = {}
+    for part in _slices(userids):
+        rows = db.session.execute(db.select(
+            Delivery.id, Delivery.userid, Delivery.state, Delivery.detail,
+            db.func.coalesce(Delivery.sent_at, Delivery.updated_at))
+            .where(Delivery.userid.in_(part), Delivery.state.in_(REFUSED)))
+        for row_id, userid, state, detail, at in rows:
+            if row_id > latest.get(userid, (0, None))[0]:
+                latest[userid] = row_id, Refusal(userid, state, detail, at)
+    reached: dict[str, int] = {}
+    for part in _slices(list(latest)):
+        reached.update(db.session.execute(
+            db.select(Delivery.userid, db.func.max(Delivery.id))
+            .where(Delivery.userid.in_(part), Delivery.state == "accepted")
+            .group_by(Delivery.userid)).all())
+    return sorted((refusal for row_id, refusal in latest.values()
+                   if reached.get(refusal.userid, 0) < row_id), key=lambda r: r.at, reverse=True)
+
+
+def _slices(items: list) -> list[list]:
+    return [items[start:start + SLICE] for start in range(0, len(items), SLICE)]
 
 
 def needs_directory(recipients: dict) -> bool:
@@ -314,6 +361,40 @@ def progress(campaign: Campaign) -> dict:
            ("accepted", "invalid", "unlicensed", "failed", "pending", "cancelled")},
         "state": _state_line(campaign, batches, total, done),
     }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a manager asks first: how many it reached, answered, and who it missed and why."""
+
+    recipients: int
+    sent: int  # WeCom took the card for them
+    answered: int | None  # people who answered; None: the card takes no answers
+    failed: int  # refused by WeCom or not delivered
+    reasons: list[tuple[str, str, int]]  # (ledger state, why in words, people), most first
+    cancelled: int
+
+
+def summary(campaign: Campaign) -> Summary:
+    rows = db.session.execute(db.select(Delivery.state, Delivery.detail, db.func.count())
+                              .filter_by(campaign_id=campaign.id)
+                              .group_by(Delivery.state, Delivery.detail)).all()
+    states, reasons = Counter(), Counter()
+    for state, detail, count in rows:
+        states[state] += count
+        if state in MISSED:
+            reasons[state, stored_text(detail) or label(state)] += count
+    return Summary(recipients=sum(states.values()), sent=states["accepted"],
+                   answered=_answered(campaign), failed=sum(states[s] for s in MISSED),
+                   reasons=[(state, why, n) for (state, why), n in reasons.most_common()],
+                   cancelled=states["cancelled"])
+
+
+def _answered(campaign: Campaign) -> int | None:
+    if campaign.card_version.template_card.get("card_type") not in INTERACTIVE:
+        return None
+    return db.session.scalar(db.select(db.func.count(db.distinct(CardEvent.from_user))).where(
+        CardEvent.campaign_id == campaign.id, CardEvent.event == REPLY))
 
 
 def _state_line(campaign: Campaign, batches: dict, total: int, done: int) -> str:

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from .. import wecom_app
 from ..cards import service as card_service
+from ..cards.spec import field_label
 from ..extensions import db
 from ..i18n import card_error_text
 from ..models import Audience, Campaign, CardVersion, User, audit, utcnow
@@ -133,7 +134,8 @@ def test_send(campaign: Campaign, recipients: dict, *, actor=None) -> Campaign:
     if campaign.is_test:
         raise CampaignError(_("A test send cannot itself be tested."))
     if problems := card_service.card_problems(campaign.card_version):
-        raise CampaignError(_("Card: %(path)s: %(message)s", path=problems[0].path,
+        raise CampaignError(_("Card: %(path)s: %(message)s",
+                              path=field_label(problems[0].path) or _("card"),
                               message=card_error_text(problems[0])))
     _first_need(recipients, actor)
     userids = expand(recipients, snapshot.load())

@@ -1,19 +1,22 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth import role_required
+from ..auth import service as auth_service
 from ..callback.polls import close_poll_panel
 from ..extensions import db
 from ..i18n import in_zone
-from ..models import Audience, Campaign
+from ..cards import service as card_service
+from ..models import Audience, Campaign, Card
 from ..wecom.errors import WeComError
-from ..directory import snapshot
+from ..directory import search, snapshot
 from ..directory.views import first_need
 from . import jobs, queries, service
 from .forms import CampaignForm, RecipientsForm, TestSendForm
-from .recipients import describe
+from .recipients import SHOWN_PROBLEMS, Parsed, describe, expand, merge, shortlist, to_values
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -45,7 +48,16 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def new():
+    """A new campaign; ?card=<card id> (the card's "Send this card") chooses that card's latest version."""
     form = CampaignForm()
+    if request.method == "GET" and (card_id := request.args.get("card", type=int)):
+        card = db.get_or_404(Card, card_id)
+        if card.archived or not card_service.usable_in_campaign(card.latest):
+            flash(_("“%(name)s” can't be sent yet: fix its problems in the designer (or restore it, "
+                    "if archived) first.", name=card.name), "warning")
+        else:
+            form.card_version.data = card.latest.id
+            form.name.data = form.name.data or card.name
     if form.validate_on_submit():
         campaign = service.create_campaign(**form.campaign_fields())
         db.session.commit()
@@ -80,9 +92,33 @@ def recipients(campaign_id):
         if form.save_as.data:
             service.save_audience(form.save_as.data.strip(), spec)
         db.session.commit()
+        if form.left_out:
+            flash(ngettext("%(num)s line left out: %(list)s", "%(num)s lines left out: %(list)s",
+                           len(form.left_out), list=" ".join(shortlist(form.left_out))), "warning")
         return redirect(url_for(".check", campaign_id=campaign.id))
+    form.keep_imported()
     return render_template("campaigns/recipients.html", form=form, campaign=campaign,
                            refreshed_at=snapshot.refreshed_at())
+
+
+@bp.route("/recipients/count", methods=["POST"])
+@role_required(*STAFF)
+def recipients_count():
+    """How many people the recipients page's selection reaches, by the check page's expansion."""
+    try:
+        spec = RecipientsForm().spec()
+    except ValueError:
+        abort(400)
+    count = len(expand(spec, snapshot.load()))
+    return {"count": count, "text": ngettext("%(num)s person", "%(num)s people", count)}
+
+
+@bp.route("/recipients/parse", methods=["POST"])
+@role_required(*STAFF)
+def recipients_parse():
+    """A pasted list or a CSV read at once, nothing saved: the people kept, the lines left out,
+    and the names several members have, to pick from."""
+    return _import_answer(RecipientsForm().read_import())
 
 
 @bp.route("/<int:campaign_id>/check")
@@ -91,12 +127,7 @@ def check(campaign_id):
     campaign = _draft_or_redirect(campaign_id)
     if queries.needs_directory(campaign.recipients) and (wait := first_need()):
         return wait
-    test_form = TestSendForm(data={"userids": request.args.get("test_to", current_user.username)})
-    result = queries.check(campaign)
-    service.record_check(campaign, result.userids)  # the send goes to exactly these people
-    db.session.commit()
-    return render_template("campaigns/check.html", campaign=campaign, test_form=test_form,
-                           result=result, tests=queries.test_sends(campaign))
+    return _check_page(campaign, TestSendForm(data={"userids": current_user.wecom_userid or ""}))
 
 
 @bp.route("/<int:campaign_id>/test", methods=["POST"])
@@ -104,12 +135,28 @@ def check(campaign_id):
 def test_send(campaign_id):
     campaign = queries.campaign_for(current_user, campaign_id, write=True)
     form = TestSendForm()
-    if not form.validate_on_submit():
-        flash(" ".join(form.userids.errors), "danger")
-        return redirect(url_for(".check", campaign_id=campaign.id, test_to=form.userids.data))
+    if not form.validate_on_submit():  # the check page again, the problem at the field
+        return _check_page(_draft_or_redirect(campaign_id), form)
+    if mine := form.mine():
+        auth_service.set_wecom_userid(current_user._get_current_object(), mine)
+        db.session.commit()
     if test := _run(service.test_send, campaign, form.recipients()):
         jobs.deliver(test.id)
         flash(_("Test send queued; its progress is listed under “Test sends”."), "success")
+    return redirect(url_for(".check", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/leave-out", methods=["POST"])
+@role_required(*STAFF)
+def leave_out(campaign_id):
+    """Exclude the people WeCom refused at earlier sends, then check again."""
+    campaign = _draft_or_redirect(campaign_id)
+    refused = [r.userid for r in queries.refused(queries.recipients(campaign))]
+    if refused:
+        spec = merge(campaign.recipients, {"exclude": {"users": refused}})
+        service.update_campaign(campaign, recipients=spec)
+        db.session.commit()
+        flash(ngettext("%(num)s person left out.", "%(num)s people left out.", len(refused)), "success")
     return redirect(url_for(".check", campaign_id=campaign.id))
 
 
@@ -148,10 +195,11 @@ def show(campaign_id):
     ledger = queries.ledger_page(campaign, state, request.args.get("page", 1, type=int))
     return render_template(
         "campaigns/show.html", campaign=campaign, progress=queries.progress(campaign),
+        summary=queries.summary(campaign),
         ledger=ledger, state=state, recall=queries.recall_state(campaign),
         resendable=len(queries.retryable_failures(campaign)), tests=queries.test_sends(campaign),
         history=queries.history(campaign), batch_sizes=queries.batch_sizes(campaign),
-        batch_numbers={b.id: b.number for b in campaign.batches}, **close_poll_panel(campaign))
+        **close_poll_panel(campaign))
 
 
 @bp.route("/<int:campaign_id>/progress")
@@ -198,6 +246,23 @@ def _run(action, *args):
         return None
     db.session.commit()
     return True if result is None else result
+
+
+def _import_answer(parsed: Parsed) -> dict:
+    return {"kept": search.items(to_values({"users": parsed.userids})),
+            "problems": shortlist(parsed.errors),
+            "ambiguous": [{"line": a.line, "name": a.name,
+                           "choices": search.items(to_values({"users": a.userids}))}
+                          for a in parsed.ambiguous[:SHOWN_PROBLEMS]]}
+
+
+def _check_page(campaign: Campaign, test_form: TestSendForm) -> str:
+    result = queries.check(campaign)
+    service.record_check(campaign, result.userids)  # the send goes to exactly these people
+    db.session.commit()
+    return render_template("campaigns/check.html", campaign=campaign, test_form=test_form,
+                           result=result, tests=queries.test_sends(campaign),
+                           refused=queries.refused(result.userids))
 
 
 def _draft_or_redirect(campaign_id: int) -> Campaign:

@@ -11,7 +11,7 @@ from ..auth.service import safe_next
 from ..extensions import db
 from ..models import utcnow
 from ..i18n import format_time
-from . import imports, service, snapshot
+from . import imports, search, service, snapshot
 from .forms import ImportForm, ReadForm
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -77,6 +77,13 @@ def status():
             "error_at": state["error_at"] and state["error_at"].isoformat(),
             "imported_at": state["imported_at"] and state["imported_at"].isoformat(),
             "next_read_at": state["next_read_at"] and state["next_read_at"].isoformat()}
+
+
+@bp.route("/search")
+@role_required(*READERS)
+def search_json():
+    """The people picker's options: people, departments and tags matching ``q`` (pinyin too)."""
+    return {"items": search.search(request.args.get("q", "")[:64])}
 
 
 @bp.route("/read", methods=["POST"])
