@@ -23,7 +23,7 @@ from ..directory import jobs as directory_jobs
 from ..models import CardEvent, DirectoryChange, ResponseCode, utcnow
 from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
-from ..wecom.events import GenericMessage, parse_event
+from ..wecom.events import GenericMessage, SuiteNotice, parse_event
 from . import after_click, allow, journal, rows, targets
 from .rows import RowInsert
 
@@ -169,7 +169,7 @@ def _reject(exc: Exception, remote_addr: str | None, started: float, method: str
         reason = REASONS.get(exc.name, exc.name)
         if exc.name == "ParseXml_Error" and exc.errmsg.startswith("XML refused"):
             reason = "DTD or entity refused"
-        exc = Rejected(403 if isinstance(exc, SignatureError) else 400, reason, f"{exc.code}: {exc.errmsg}")
+        exc = Rejected(403 if isinstance(exc, SignatureError) else 400, reason, str(exc))  # code, name, detail
     log.warning("callback %s from %s rejected with %s: %s (%s)", method, remote_addr, exc.status,
                 exc.reason, exc.detail)
     journal.write(journal.entry("rejected", exc.status, started=started, remote_addr=remote_addr,
@@ -196,6 +196,14 @@ def on_message(conn, event, xml: str, call: Call) -> Answer:
     """Any other message or event, kept whole."""
     store(conn, event, xml, call, None, "stored")
     return Answer(200)
+
+
+def on_suite_notice(conn, event, xml: str, call: Call) -> Answer:
+    """A third-party suite's notice (no MsgType: suite_ticket, create_auth ...): kept, and
+    answered with the bare "success" WeCom asks of a suite's callback URL; the callback log
+    lists it (kind suite_notice)."""
+    store(conn, event, xml, call, None, "stored")
+    return Answer(200, "success")
 
 
 def on_contact_change(conn, event, xml: str, call: Call) -> Answer:
@@ -232,6 +240,7 @@ HANDLERS = {
     "template_card_event": on_card_event,
     "template_card_menu_event": on_card_event,
     "change_contact": on_contact_change,
+    "suite_notice": on_suite_notice,
 }
 
 _INSERT_EVENT = RowInsert(CardEvent.__table__)
@@ -279,7 +288,7 @@ def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) ->
 
 
 def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:
-    generic = isinstance(event, GenericMessage)
+    generic = isinstance(event, (GenericMessage, SuiteNotice))
     event_key = event.raw.get("EventKey") if generic else event.event_key
     return {
         "dedupe_key": event.dedupe_key, "campaign_id": campaign_id, "batch_id": batch_id,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 # bandit B413 mistakes these for the abandoned PyCrypto: `Crypto` is pycryptodome here
 from Crypto.Cipher import AES  # nosec B413
-from Crypto.Util.Padding import pad, unpad  # nosec B413
+from Crypto.Util.Padding import pad  # nosec B413
 from Crypto.Util.strxor import strxor  # nosec B413
 
 from .errors import (
@@ -233,7 +233,8 @@ class CallbackCrypto:
 
         :raises DecodeBase64Error: not base64.
         :raises DecryptError: empty, or not whole AES blocks.
-        :raises IllegalBufferError: bad padding (strict PKCS#7 to 32), length field, or UTF-8.
+        :raises IllegalBufferError: a pad length outside 1-32, a header or length field the
+            buffer cannot hold, or a message that is not UTF-8.
         :raises ReceiveIdError: the message ends with another receive id.
         """
         try:
@@ -243,10 +244,7 @@ class CallbackCrypto:
         if not ciphertext or len(ciphertext) % AES.block_size:
             raise DecryptError(f"ciphertext of {len(ciphertext)} bytes is not a whole number of AES blocks")
         padded = strxor(self._ecb.decrypt(ciphertext), self._iv + ciphertext[:-AES.block_size])
-        try:
-            plain = unpad(padded, BLOCK_SIZE)
-        except ValueError as exc:
-            raise IllegalBufferError(f"bad padding: {exc}") from None
+        plain = _strip_padding(padded)
         if len(plain) < 20:
             raise IllegalBufferError(f"decrypted buffer of {len(plain)} bytes is shorter than its header")
         end = 20 + int.from_bytes(plain[16:20], "big")
@@ -331,6 +329,23 @@ class CallbackCrypto:
         if not timestamp.isascii() or not timestamp.isdigit():
             raise GenReturnXmlError(f"timestamp {timestamp!r} is not a number of seconds")
         return timestamp
+
+
+def _strip_padding(padded: bytes) -> bytes:
+    """Drop the padding as the official WXBizMsgCrypt does: the last byte is its length, 1-32.
+
+    Not pycryptodome's ``unpad(data, 32)``: it also demands a whole number of 32-byte blocks and
+    equal pad bytes, which the official library never checks, so a sender padding to AES's 16
+    bytes (every PKCS#7 padding of 1-32 bytes is read) would be refused here and accepted by
+    WeCom's own code. The signature already vouches for the ciphertext; the length field and
+    the receive id, which the official library does check, are checked after this.
+
+    :raises IllegalBufferError: the pad length is 0 or above 32.
+    """
+    size = padded[-1]
+    if not 1 <= size <= BLOCK_SIZE:
+        raise IllegalBufferError(f"bad padding: a pad length of {size} (PKCS#7 to 32 allows 1-32)")
+    return padded[:-size]
 
 
 def _decode_key(encoding_aes_key: str) -> bytes:

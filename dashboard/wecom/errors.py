@@ -43,6 +43,12 @@ class CryptoError(WeComError):
     def __reduce__(self):  # args hold (errcode, errmsg); rebuild from the message alone
         return type(self), (self.errmsg,)
 
+    def __str__(self) -> str:
+        """Code and name as Tencent's docs and samples print them, then the detail:
+        ``-40001 ValidateSignature_Error: msg_signature does not match``."""
+        named = f"{self.code} {self.name}"
+        return named if self.errmsg == self.name else f"{named}: {self.errmsg}"
+
 
 class SignatureError(CryptoError):
     """msg_signature does not match the signed values (or is missing)."""

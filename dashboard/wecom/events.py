@@ -1,8 +1,11 @@
-"""Typed callback messages: template-card clicks and menu picks, directory changes, and
-everything else kept as is.
+"""Typed callback messages: template-card clicks and menu picks, directory changes, third-party
+suite notices, and everything else kept as is.
 
 PROTOCOL §5.1-5.2 (card events) and §4.2 (de-duplication: WeCom re-sends a callback up to
-three times when it gets no 200 within 5 s, so every event has a stable ``dedupe_key``).
+three times when it gets no 200 within 5 s, so every event has a stable ``dedupe_key``: the
+same for WeCom's retries of one event, different for any two events, also two of one kind
+from one sender in one second). A retry carries the same inner XML; what differs between
+retries (signature, timestamp, nonce, the random prefix) lives in the envelope and the query.
 Directory changes are WeCom's ``change_contact`` events (成员变更通知, 部门变更通知,
 标签成员变更通知): the element names are those of WeCom's documentation, as WxJava's
 ``WxCpXmlMessage`` and go-workwx read them.
@@ -19,8 +22,8 @@ from .errors import XmlParseError
 from .xmlsafe import MAX_XML_BYTES, parse_xml
 
 __all__ = [
-    "CHANGE_TYPES", "ContactChange", "Event", "GenericMessage", "TemplateCardEvent", "TemplateCardMenuEvent",
-    "parse_event",
+    "CHANGE_TYPES", "ContactChange", "Event", "GenericMessage", "SuiteNotice", "TemplateCardEvent",
+    "TemplateCardMenuEvent", "parse_event",
 ]
 
 _FORCE_LIST = ("SelectedItem", "OptionId")
@@ -36,10 +39,22 @@ _CHANGE_KEYS = {
 }
 
 
+#: Elements of an envelope, never of an event: should a sender echo them inside, they differ
+#: between retries of one event, so the content digest leaves them out.
+_ENVELOPE_ONLY = frozenset(("Encrypt", "MsgSignature", "Nonce"))
+
+
 def _digest(*parts: Any) -> str:
-    """SHA-256 hex of a JSON array, so no field boundary can be forged with separators."""
-    blob = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 hex (64 characters: the dedupe_key columns' size) of a JSON array, so no field
+    boundary can be forged with separators."""
+    blob = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _content(raw: dict[str, Any]) -> dict[str, Any]:
+    """What an event says, for keys of events without a natural id: every element but the
+    envelope's (its layout, element order and CDATA wrapping do not count)."""
+    return {name: value for name, value in raw.items() if name not in _ENVELOPE_ONLY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +132,11 @@ class GenericMessage:
 
     @property
     def dedupe_key(self) -> str:
-        """By ``MsgId`` for messages; by sender, time, event and key for events (PROTOCOL §4.2)."""
+        """By ``MsgId`` for messages; otherwise by the whole message: two approval changes or
+        batch-job results from "sys" in one second differ in their content (SpNo, JobId ...)."""
         if self.msg_id:
             return _digest("msg", self.msg_id)
-        return _digest("event", self.from_user, self.create_time, self.event, self.raw.get("EventKey"))
+        return _digest("content", self.msg_type, self.event, _content(self.raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +180,11 @@ class ContactChange:
 
     @property
     def dedupe_key(self) -> str:
-        """Same for WeCom's retries of one callback; different for two changes in one second,
-        which share sender ("sys") and CreateTime: the whole message counts."""
-        return _digest(self.kind, self.create_time, json.dumps(self.raw, ensure_ascii=False, sort_keys=True))
+        """What the change is about (ChangeType, the member, department or tag id, the new
+        userid) and when, then the rest of the message: two changes in one second share sender
+        ("sys") and CreateTime, and two updates of one member differ only in what changed."""
+        ids = (self.user_id, self.new_user_id, self.party_id, self.tag_id)
+        return _digest(self.kind, self.change_type, ids, self.create_time, _content(self.raw))
 
     def fields(self) -> dict[str, Any]:
         """The parsed fields WeCom sent, JSON-safe, for storing the change until it is applied."""
@@ -176,7 +194,39 @@ class ContactChange:
         return {name: value for name, value in values.items() if value is not None}
 
 
-Event = TemplateCardEvent | TemplateCardMenuEvent | ContactChange | GenericMessage
+@dataclass(frozen=True, slots=True)
+class SuiteNotice:
+    """A third-party suite's notice (指令回调: ``InfoType`` = suite_ticket, create_auth ...),
+    which has no ``MsgType``; WeCom wants the bare answer "success". ``msg_type``, ``event``,
+    ``msg_id`` and ``event_key`` match :class:`GenericMessage`'s, so it is stored like one.
+    """
+
+    info_type: str
+    from_user: str  # SuiteId: the suite the notice is for
+    create_time: int  # TimeStamp
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+
+    msg_type = "info"
+    msg_id = None
+    event_key = None
+    to_user = None
+    agent_id = None
+
+    @property
+    def kind(self) -> str:
+        return "suite_notice"
+
+    @property
+    def event(self) -> str:
+        return self.info_type
+
+    @property
+    def dedupe_key(self) -> str:
+        """By the whole notice: a new suite_ticket every ten minutes, each one kept."""
+        return _digest("content", self.msg_type, self.info_type, _content(self.raw))
+
+
+Event = TemplateCardEvent | TemplateCardMenuEvent | ContactChange | SuiteNotice | GenericMessage
 
 _CARD_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "EventKey", "TaskId", "CardType")
 
@@ -191,7 +241,11 @@ def parse_event(xml: str | bytes, *, max_bytes: int = MAX_XML_BYTES) -> Event:
     raw = next(iter(root.values()))
     if not isinstance(raw, dict):
         raise XmlParseError("message has no child elements")
-    msg_type, event = _text(raw, "MsgType", required=True), _text(raw, "Event")
+    msg_type, event = _text(raw, "MsgType"), _text(raw, "Event")
+    if "MsgType" not in raw and _text(raw, "InfoType"):
+        return _suite_notice(raw)
+    if not msg_type:
+        raise XmlParseError("required element MsgType (or a suite notice's InfoType) is missing")
     if msg_type == "event" and event in ("template_card_event", "template_card_menu_event"):
         return _card_event(raw, event)
     if msg_type == "event" and event == "change_contact":
@@ -208,8 +262,13 @@ def parse_event(xml: str | bytes, *, max_bytes: int = MAX_XML_BYTES) -> Event:
     )
 
 
+def _suite_notice(raw: dict[str, Any]) -> SuiteNotice:
+    return SuiteNotice(info_type=_text(raw, "InfoType"), from_user=_text(raw, "SuiteId") or "",
+                       create_time=_int(raw, "TimeStamp") or 0, raw=raw)
+
+
 def _card_event(raw: dict[str, Any], event: str) -> TemplateCardEvent | TemplateCardMenuEvent:
-    missing = [name for name in _CARD_FIELDS if _text(raw, name) is None]
+    missing = [name for name in _CARD_FIELDS if not _text(raw, name)]
     if missing:
         raise XmlParseError(f"{event} is missing required element(s): {', '.join(missing)}")
     common = dict(
@@ -294,7 +353,7 @@ def _children(value: Any, what: str) -> dict[str, Any]:
     """An element's children; absent, empty or whitespace-only means none."""
     if isinstance(value, dict):
         return value
-    if value is None or (isinstance(value, str) and value.isspace()):
+    if value is None or (isinstance(value, str) and not value.strip()):
         return {}
     raise XmlParseError(f"{what} must hold elements, not text")
 
@@ -311,9 +370,10 @@ def _text(raw: dict[str, Any], name: str, *, required: bool = False) -> str | No
 
 
 def _int(raw: dict[str, Any], name: str) -> int | None:
-    """A whole number that fits a signed 64-bit column (CreateTime, AgentID)."""
+    """A whole number that fits a signed 64-bit column (CreateTime, AgentID); None when absent
+    or empty (``<AgentID><![CDATA[]]></AgentID>``)."""
     value = _text(raw, name)
-    if value is None:
+    if not value:
         return None
     digits = value.strip()
     if not _whole(digits):

@@ -4,9 +4,12 @@ Parsing follows defusedxml's rules (a document type declaration, entity declarat
 external reference is refused outright, before anything is expanded) on a bare expat
 parser, and builds the same dict shape as ``xmltodict.parse``: ``{root: {child: ...}}``,
 an element with children is a dict, a text-only element a str, an empty one None,
-repeated siblings a list, attributes ``"@name"`` keys. Two differences, both on purpose:
-text is kept exactly (xmltodict strips it, which would corrupt message content), and
-whitespace between child elements is dropped.
+repeated siblings a list, attributes ``"@name"`` keys. Differences, all on purpose, all as
+WeCom and its SDKs read their XML: text is kept exactly (xmltodict strips it, which would
+corrupt message content); whitespace between child elements is dropped; an element holding
+CDATA is text, "" for an empty ``<![CDATA[]]>`` (a value WeCom sent empty, not a missing one),
+and whitespace before its first CDATA section or after its last is layout, not text
+(``<ToUserName>\n <![CDATA[x]]>\n</ToUserName>`` is "x").
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ def parse_xml(
     parser.StartElementHandler = builder.start
     parser.EndElementHandler = builder.end
     parser.CharacterDataHandler = builder.text
+    parser.StartCdataSectionHandler = builder.start_cdata
+    parser.EndCdataSectionHandler = builder.end_cdata
     try:
         parser.Parse(data, True)
     except DefusedXmlException as exc:
@@ -90,12 +95,14 @@ def parse_xml(
 class _DictBuilder:
     """Expat callbacks that build the dict; an explicit stack, so depth cannot recurse."""
 
-    __slots__ = ("force_list", "stack", "result")
+    __slots__ = ("force_list", "stack", "result", "in_cdata")
 
     def __init__(self, force_list: frozenset[str]) -> None:
         self.force_list = force_list
         self.result: dict[str, Any] = {}
-        # one [children dict or None, text parts] frame per open element; the bottom one is the document
+        self.in_cdata = False
+        # one [children dict or None, text runs] frame per open element; the bottom one is the
+        # document. A run is [text, inside CDATA?]; neighbours of one kind are merged.
         self.stack: list[list[Any]] = [[self.result, []]]
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -105,8 +112,8 @@ class _DictBuilder:
         self.stack.append([{f"@{k}": v for k, v in attrs.items()} if attrs else None, []])
 
     def end(self, name: str) -> None:
-        children, parts = self.stack.pop()
-        text = "".join(parts) if parts else None
+        children, runs = self.stack.pop()
+        text = _element_text(runs)
         if children is None:
             value: Any = text
         else:
@@ -124,7 +131,30 @@ class _DictBuilder:
             parent[name] = [value] if name in self.force_list else value
 
     def text(self, data: str) -> None:
-        self.stack[-1][1].append(data)
+        runs = self.stack[-1][1]
+        if runs and runs[-1][1] == self.in_cdata:
+            runs[-1][0] += data
+        else:
+            runs.append([data, self.in_cdata])
+
+    def start_cdata(self) -> None:
+        self.in_cdata = True
+        self.stack[-1][1].append(["", True])  # an empty section still makes the element text
+
+    def end_cdata(self) -> None:
+        self.in_cdata = False
+
+
+def _element_text(runs: list[list[Any]]) -> str | None:
+    """The text of an element's runs; None when it had none (``<a></a>``, ``<a/>``)."""
+    if not runs:
+        return None
+    if any(in_cdata for _, in_cdata in runs):  # layout whitespace around the CDATA goes
+        if not runs[0][1] and runs[0][0].isspace():
+            runs = runs[1:]
+        if not runs[-1][1] and runs[-1][0].isspace():
+            runs = runs[:-1]
+    return "".join(text for text, _ in runs)
 
 
 def cdata(text: str) -> str:

@@ -200,7 +200,6 @@ GOOD = padded(BUFFER)
     [
         (GOOD[:-1] + b"\x00", IllegalBufferError),  # pad 0
         (GOOD[:-1] + b"\x21", IllegalBufferError),  # pad 33
-        (GOOD[:-2] + b"\x08\x09", IllegalBufferError),  # pad bytes differ
         (GOOD[:48], IllegalBufferError),  # whole AES blocks, but not 32-byte ones
         (b"\x20" * 32, IllegalBufferError),  # nothing left for the 20-byte header
         (padded(layout(b"<xml/>", length=10**6)), IllegalBufferError),  # length field past the end
@@ -233,7 +232,9 @@ def test_ciphertext_not_whole_aes_blocks(crypto_n, size):
     assert info.value.errcode == -40007
 
 
-@pytest.mark.parametrize("cut, error", [(16, IllegalBufferError), (32, IllegalBufferError), (1, DecryptError)])
+# Cut by 16, seven of the 23 pad bytes (0x17) are left: read as the official sample reads them,
+# 23 bytes go, the receive id is cut short, and -40005 it is (as WXBizMsgCrypt.py answers).
+@pytest.mark.parametrize("cut, error", [(16, ReceiveIdError), (32, IllegalBufferError), (1, DecryptError)])
 def test_truncated_ciphertext(vectors, cut, error):
     v = vectors["NV1-vote-event"]
     ciphertext = base64.b64decode(v["encrypt"])[:-cut]
@@ -343,7 +344,103 @@ def test_plain_envelope_reading_agrees_with_the_xml_parser(values, spaces):
 )  # fmt: skip
 def test_official_error_codes(error, code):
     exc = error("detail")
-    assert (exc.errcode, exc.errmsg, str(exc)) == (code, "detail", f"{code}: detail")
+    assert (exc.errcode, exc.errmsg, str(exc)) == (code, "detail", f"{code} {error.name}: detail")
     assert isinstance(exc, CryptoError) and isinstance(exc, errors.WeComError)
     assert error().errmsg == error.name
     assert pickle.loads(pickle.dumps(exc)).errmsg == "detail"
+
+
+# -- issue 22, point 6: padding as the official sample reads it, errors as Tencent names them ------
+
+
+def padded_to(size: int) -> bytes:
+    """A buffer with PKCS#7 padding of exactly ``size`` bytes (1-32), in whole AES blocks."""
+    filler = (-(len(BUFFER) + size)) % 16
+    return layout(b"<xml>pad me</xml>" + b" " * filler) + bytes([size]) * size
+
+
+@pytest.mark.parametrize("size", range(1, 33))
+def test_every_pkcs7_pad_length_from_1_to_32_is_read(crypto_n, size):
+    """The official decode takes the last byte as the pad length (1-32) and strips it: a sender
+    padding to AES's 16 bytes (lengths that are not whole 32-byte blocks) is read too."""
+    plain = padded_to(size)
+    assert len(plain) % 16 == 0 and plain.endswith(bytes([size]) * size)
+    assert crypto_n.decrypt_ciphertext(forge(plain)).startswith("<xml>pad me</xml>")
+
+
+def test_pad_bytes_are_not_checked_as_the_official_sample_does_not(crypto_n):
+    assert crypto_n.decrypt_ciphertext(forge(GOOD[:-2] + b"\x08\x09")) == "<xml>pad me</xml>"
+
+
+def _signed_post(crypto, encrypt: str) -> tuple:
+    """(msg_signature, timestamp, nonce, body) of a POST carrying ``encrypt``, correctly signed."""
+    body = f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    return crypto.sign("1700000000", "7", encrypt), "1700000000", "7", body
+
+
+def _malformed(crypto, case: str):
+    """One call per malformed input; each raises the official library's error."""
+    good = crypto.encrypt("<xml/>")
+    if case == "signature over other values":
+        return lambda: crypto.decrypt("0" * 40, "1700000000", "7", _signed_post(crypto, good)[3])
+    if case == "missing nonce":
+        return lambda: crypto.decrypt("0" * 40, "1700000000", None, _signed_post(crypto, good)[3])
+    if case == "malformed envelope":
+        return lambda: crypto.decrypt(*_signed_post(crypto, good)[:3], "<xml><Encrypt>")
+    if case == "43 characters, not base64":
+        return lambda: CallbackCrypto(TOKEN_N, "!" * 43, RECEIVE_ID_N)
+    if case == "key of 42 characters":
+        return lambda: CallbackCrypto(TOKEN_N, KEY_N[:-1], RECEIVE_ID_N)
+    if case == "random source gives 3 bytes":
+        return lambda: CallbackCrypto(TOKEN_N, KEY_N, RECEIVE_ID_N, random_bytes=lambda n: b"abc").encrypt("x")
+    if case == "reply timestamp not a number":
+        return lambda: crypto.encrypt_reply("<xml/>", "7", "soon")
+    if case == "reply nonce XML cannot carry":
+        return lambda: crypto.encrypt_reply("<xml/>", "\x00", "1700000000")
+    encrypt = {
+        "not base64": "not*base64*at*all", "base64 without its padding": "QUJD" * 10 + "QUJ",
+        "only padding": "====", "not whole AES blocks": base64.b64encode(b"x" * 20).decode(),
+        "pad length 0": forge(GOOD[:-1] + b"\x00"), "pad length 33": forge(GOOD[:-1] + b"\x21"),
+        "shorter than the header": forge(b"\x20" * 32),
+        "length field past the end": forge(padded(layout(b"<xml/>", length=10**6))),
+        "message not UTF-8": forge(padded(layout(b"\xff\xfe<xml/>"))),
+        "another corp's message": forge(padded(layout(b"<xml/>", receive_id=b"wwSomeOtherCorp"))),
+        "no receive id": forge(padded(layout(b"<xml/>", receive_id=b""))),
+    }[case]
+    return lambda: crypto.decrypt(*_signed_post(crypto, encrypt))
+
+
+MALFORMED = [
+    ("signature over other values", SignatureError, -40001, "ValidateSignature_Error"),
+    ("malformed envelope", XmlParseError, -40002, "ParseXml_Error"),
+    ("missing nonce", ComputeSignatureError, -40003, "ComputeSignature_Error"),
+    ("43 characters, not base64", IllegalAesKeyError, -40004, "IllegalAesKey"),
+    ("key of 42 characters", IllegalAesKeyError, -40004, "IllegalAesKey"),
+    ("another corp's message", ReceiveIdError, -40005, "ValidateCorpid_Error"),
+    ("no receive id", ReceiveIdError, -40005, "ValidateCorpid_Error"),
+    ("random source gives 3 bytes", errors.EncryptError, -40006, "EncryptAES_Error"),
+    ("not whole AES blocks", DecryptError, -40007, "DecryptAES_Error"),
+    ("only padding", DecodeBase64Error, -40010, "DecodeBase64_Error"),
+    ("pad length 0", IllegalBufferError, -40008, "IllegalBuffer"),
+    ("pad length 33", IllegalBufferError, -40008, "IllegalBuffer"),
+    ("shorter than the header", IllegalBufferError, -40008, "IllegalBuffer"),
+    ("length field past the end", IllegalBufferError, -40008, "IllegalBuffer"),
+    ("message not UTF-8", IllegalBufferError, -40008, "IllegalBuffer"),
+    ("not base64", DecodeBase64Error, -40010, "DecodeBase64_Error"),
+    ("base64 without its padding", DecodeBase64Error, -40010, "DecodeBase64_Error"),
+    ("reply timestamp not a number", errors.GenReturnXmlError, -40011, "GenReturnXml_Error"),
+    ("reply nonce XML cannot carry", errors.GenReturnXmlError, -40011, "GenReturnXml_Error"),
+]
+
+
+@pytest.mark.parametrize("case, error, code, name", MALFORMED, ids=[row[0] for row in MALFORMED])
+def test_each_malformed_input_gets_the_official_code(crypto_n, case, error, code, name):
+    with pytest.raises(CryptoError) as info:
+        _malformed(crypto_n, case)()
+    assert type(info.value) is error
+    assert (info.value.errcode, info.value.code, info.value.name) == (code, code, name)
+    assert str(info.value).startswith(f"{code} {name}: ")  # as the logs and the diagnostics page show it
+
+
+def test_an_error_without_detail_reads_as_code_and_name():
+    assert str(SignatureError()) == "-40001 ValidateSignature_Error"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from dashboard.wecom.errors import XmlParseError
 from dashboard.wecom.events import (
-    ContactChange, GenericMessage, TemplateCardEvent, TemplateCardMenuEvent, parse_event,
+    ContactChange, GenericMessage, SuiteNotice, TemplateCardEvent, TemplateCardMenuEvent, parse_event,
 )
 from dashboard.wecom.replies import event_xml
 
@@ -367,3 +367,127 @@ def test_lists_round_trip(departments, userids):
             f"<AddPartyItems><![CDATA[{','.join(map(str, departments))}]]></AddPartyItems>")
     change = parse_event(contact("update_tag", body))
     assert (change.add_users, change.add_parties) == (userids, departments)
+
+
+# --- issue 22, point 3: every event kept once and only once ------------------------------------
+
+
+def test_card_keys_are_those_already_stored():
+    """Stored rows carry these keys: a retry after an upgrade must still meet its first delivery."""
+    assert parse_event(TWO_QUESTIONS).dedupe_key == "e7932e36d8975378cb77f10367971733a5f8306c8b5c6b65f401aba8207b5482"
+    assert parse_event(MENU).dedupe_key == "526f8c5a7c607730070b0528f1e9757cb6004b84aa87ebd25a17e647a1c3bd9e"
+
+
+def sys_event(event: str, body: str, create_time: int = 1700000000) -> str:
+    """An event from "sys" (approvals, batch jobs ...): no MsgId, and no EventKey to tell two apart."""
+    return (f"<xml><ToUserName><![CDATA[wwcorp]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
+            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event>{body}<AgentID>1000002</AgentID></xml>")
+
+
+def batch_job(job_id: str) -> str:
+    return sys_event("batch_job_result", f"<BatchJob><JobId><![CDATA[{job_id}]]></JobId>"
+                                         "<JobType><![CDATA[sync_user]]></JobType><ErrCode>0</ErrCode>"
+                                         "<ErrMsg><![CDATA[ok]]></ErrMsg></BatchJob>")
+
+
+def approval(sp_no: str, status: int) -> str:
+    return sys_event("sys_approval_change", f"<ApprovalInfo><SpNo>{sp_no}</SpNo><SpName><![CDATA[请假]]></SpName>"
+                                            f"<SpStatus>{status}</SpStatus></ApprovalInfo>")
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (batch_job("job-1"), batch_job("job-2")),
+        (approval("202311010001", 1), approval("202311010002", 1)),
+        (approval("202311010001", 1), approval("202311010001", 2)),  # one approval, two steps
+        (contact("update_user", "<UserID>lisi</UserID><Name>李四</Name>"),
+         contact("update_user", "<UserID>lisi</UserID><Department>3</Department>")),  # one member, two edits
+        (contact("update_user", "<UserID>lisi</UserID>"), contact("update_user", "<UserID>wangwu</UserID>")),
+        (contact("update_party", "<Id>5</Id>"), contact("update_party", "<Id>6</Id>")),
+        (contact("update_tag", "<TagId>1</TagId>"), contact("update_tag", "<TagId>2</TagId>")),
+        (contact("update_user", "<UserID>lisi</UserID><NewUserID>lisi2</NewUserID>"),
+         contact("update_user", "<UserID>lisi</UserID><NewUserID>lisi3</NewUserID>")),
+        (contact("delete_user", "<UserID>lisi</UserID>"), contact("create_user", "<UserID>lisi</UserID>")),
+    ],
+)
+def test_two_events_from_one_sender_in_one_second_have_two_keys(first, second):
+    assert parse_event(first).create_time == parse_event(second).create_time
+    assert parse_event(first).dedupe_key != parse_event(second).dedupe_key
+
+
+@pytest.mark.parametrize("xml", [batch_job("job-1"), approval("202311010001", 1), ENTER_AGENT, CREATE_USER,
+                                 contact("update_tag", "<TagId>1</TagId><AddUserItems>lisi</AddUserItems>")])
+def test_a_retry_of_one_event_has_one_key(xml):
+    """WeCom's retry carries the same XML; its layout and CDATA wrapping do not count either."""
+    relaid = xml.replace("<![CDATA[sys]]>", "sys").replace("><", ">\n  <")
+    keys = {parse_event(xml).dedupe_key, parse_event(xml.encode()).dedupe_key, parse_event(relaid).dedupe_key}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+
+
+def test_envelope_elements_echoed_inside_do_not_split_a_retry():
+    first = batch_job("job-1").replace("</xml>", "<Nonce>1</Nonce><MsgSignature>a</MsgSignature></xml>")
+    retry = batch_job("job-1").replace("</xml>", "<Nonce>2</Nonce><MsgSignature>b</MsgSignature></xml>")
+    assert parse_event(first).dedupe_key == parse_event(retry).dedupe_key == parse_event(batch_job("job-1")).dedupe_key
+
+
+def test_messages_keep_their_msg_id_key(vectors):
+    text = vectors["A2-decrypt-text-message"]["expected_plaintext"]
+    assert parse_event(text).dedupe_key == parse_event(text.replace("hello", "edited")).dedupe_key
+
+
+# --- issue 22, point 5: XML as WeCom and the SDKs write it -------------------------------------
+
+
+def test_an_empty_cdata_element_is_an_empty_value_not_a_missing_one():
+    message = parse_event("<xml><ToUserName><![CDATA[corp]]></ToUserName><FromUserName><![CDATA[lisi]]>"
+                          "</FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                          "<Content><![CDATA[]]></Content><MsgId>1</MsgId><AgentID><![CDATA[]]></AgentID></xml>")
+    assert message.raw["Content"] == "" and "Content" in message.raw
+    assert message.agent_id is None  # an empty number is no number
+    assert parse_event(ENTER_AGENT).raw["EventKey"] == ""
+    change = parse_event(contact("update_user", "<UserID>lisi</UserID><Name><![CDATA[]]></Name>"))
+    assert change.name is None and change.raw["Name"] == ""
+
+
+def test_whitespace_around_cdata_is_layout():
+    spaced = card().replace("<ToUserName><![CDATA[corp]]></ToUserName>",
+                            "<ToUserName>\n <![CDATA[corp]]>\n</ToUserName>")
+    spaced = spaced.replace("<EventKey><![CDATA[submit]]></EventKey>", "<EventKey>\t<![CDATA[submit]]> </EventKey>")
+    event = parse_event(spaced)
+    assert (event.to_user, event.event_key) == ("corp", "submit")
+    assert event.dedupe_key == parse_event(card()).dedupe_key
+    kept = parse_event("<xml><MsgType>text</MsgType><Content><![CDATA[ a ]]>\n<![CDATA[ b ]]></Content></xml>")
+    assert kept.raw["Content"] == " a \n b "  # inside and between sections it is the message
+
+
+def test_an_empty_card_field_is_still_missing():
+    with pytest.raises(XmlParseError, match="TaskId"):
+        parse_event(card().replace("<TaskId><![CDATA[camp1-1]]>", "<TaskId><![CDATA[]]>"))
+
+
+SUITE_TICKET = """<xml>
+<SuiteId><![CDATA[ww4asffe99e54cxxxx]]></SuiteId>
+<InfoType> <![CDATA[suite_ticket]]> </InfoType>
+<TimeStamp>1403610513</TimeStamp>
+<SuiteTicket><![CDATA[asdfasfdasdfasdf]]></SuiteTicket>
+</xml>"""
+
+
+def test_a_suite_notice_without_msg_type_is_an_event():
+    notice = parse_event(SUITE_TICKET)
+    assert isinstance(notice, SuiteNotice) and notice.kind == "suite_notice"
+    assert (notice.info_type, notice.event, notice.from_user, notice.create_time) == (
+        "suite_ticket", "suite_ticket", "ww4asffe99e54cxxxx", 1403610513)
+    assert (notice.msg_type, notice.msg_id, notice.event_key) == ("info", None, None)
+    assert notice.raw["SuiteTicket"] == "asdfasfdasdfasdf"
+    assert len(notice.dedupe_key) == 64
+    assert notice.dedupe_key != parse_event(SUITE_TICKET.replace("asdfasfdasdfasdf", "next")).dedupe_key
+
+
+@pytest.mark.parametrize("xml", ["<xml><SuiteId>s</SuiteId></xml>", "<xml><InfoType><![CDATA[]]></InfoType></xml>",
+                                 "<xml><MsgType><![CDATA[]]></MsgType><InfoType>x</InfoType></xml>"])
+def test_neither_msg_type_nor_info_type_is_refused(xml):
+    with pytest.raises(XmlParseError, match="MsgType"):
+        parse_event(xml)
