@@ -52,12 +52,13 @@ system-deps:
 ## test: install test requirements and Debian packages, check the layers of the code (import-linter,
 ##       .importlinter) and its security (bandit, medium severity and up: a finding fails unless a
 ##       `# nosec BXXX` beside it says why it is safe), run the whole suite (browser tests included)
-##       on SQLite, then again on PostgreSQL (but the protocol library's tests, which use no database)
+##       on SQLite, then again on PostgreSQL (but the protocol library's tests and the WeCom conformance
+##       suite, which use no database)
 test: $(VENV)/.dev system-deps
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/bandit --recursive dashboard --severity-level medium --quiet
 	$(BIN)/pytest
-	$(BIN)/pytest --db postgresql --ignore=tests/wecom
+	$(BIN)/pytest --db postgresql --ignore=tests/wecom --ignore=tests/conformance
 
 ## fuzz: the fuzz tests (callback, card validator, API) with 50,000 examples per target instead
 ##       of the 2,000 that `make test` runs (FUZZ_PROFILE=fuzz; the better part of an hour)
