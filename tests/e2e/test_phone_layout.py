@@ -41,6 +41,10 @@ KEY_CELLS = {
     "/settings/cards/{card}/after-click": [],
     "/settings/campaigns/{poll}/close-poll": [],
     "/api-docs/": ["section table tbody td:nth-child(1)"],
+    "/campaigns/{poll}": ["#summary-sent", "#ledger table tbody td:nth-child(1)",
+                          "#ledger table tbody td:nth-child(2)"],
+    "/cards/": [".cards-table tbody td:nth-child(1)", ".cards-table tbody td:nth-child(3)",
+                ".cards-table tbody td:last-child"],
     "/account/tokens": [],
 }
 
