@@ -28,6 +28,11 @@ class Defaults:
     REMEMBER_DAYS = 14  # "Keep me signed in" lasts this long (REMEMBER_COOKIE_DURATION)
     BOOTSTRAP_SERVE_LOCAL = True
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    # The recipients page posts one form part per chosen person (a CSV of thousands becomes
+    # thousands of chips); Werkzeug's defaults (1,000 parts, 500 KB of fields) would refuse it
+    # with 413. MAX_CONTENT_LENGTH still bounds the whole request.
+    MAX_FORM_PARTS = 50_000
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
     TIMEZONE = "Asia/Shanghai"
     DEFAULT_LANGUAGE = "zh"  # zh or en: when neither the user, the lang cookie nor the browser says
     DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app

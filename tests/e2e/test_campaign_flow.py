@@ -51,7 +51,9 @@ def test_choose_card_pick_recipients_check_send_and_watch_progress(app, fake, li
     guests = "userid\n" + "\n".join(userids(1200, "guest"))
     page.set_input_files("input[name=upload]", files=[
         {"name": "guests.csv", "mimeType": "text/csv", "buffer": guests.encode()}])
+    expect(page.locator("#import-report")).to_contain_text("1200 added to the list")  # read at once
     page.get_by_role("button", name="Save and check").click()
+    page.wait_for_url(re.compile(r"/check$"), timeout=30_000)  # 1,203 people expanded, on a busy machine too
 
     assert page.locator("#check-recipients").inner_text() == "1,203"
     assert page.locator("#check-calls").inner_text() == "2"
