@@ -138,7 +138,7 @@ def test_lone_surrogates_are_422_at_their_path_not_a_500(api):
 
 def test_validate_card_answers_valid_or_the_problems(api):
     assert api("post", "/cards/validate", "manager", json={"template_card": BUTTON_CARD}).json == {
-        "valid": True, "errors": []}
+        "valid": True, "errors": [], "warnings": []}
     answer = api("post", "/cards/validate", json={"template_card": {"card_type": "nope"}}).json
     assert answer["valid"] is False and answer["errors"][0]["path"] == "template_card.card_type"
     assert api("post", "/cards/validate", json={"template_card": []}).status_code == 422
@@ -311,3 +311,37 @@ def test_test_sends_have_no_report(app, api):
         db.session.get(Campaign, campaign_id).is_test = True
         db.session.commit()
     assert api("get", f"/campaigns/{campaign_id}/report").status_code == 404
+
+
+# --- warnings: WeCom truncates or falls back there; the card stays usable (issue 22) ---------
+
+
+def _warned_card():
+    card = copy.deepcopy(BUTTON_CARD)
+    card["main_title"] = {**card.get("main_title", {}), "desc": "细" * 45}
+    card["button_list"][0]["style"] = 7
+    return card
+
+
+def test_validate_answers_warnings_beside_errors(api):
+    answer = api("post", "/cards/validate", json={"template_card": _warned_card()}).json
+    assert answer["valid"] is True and answer["errors"] == []
+    assert [w["path"] for w in answer["warnings"]] == [
+        "template_card.main_title.desc", "template_card.button_list[0].style"]
+    assert all(set(w) == {"path", "message"} for w in answer["warnings"])
+    broken = {**_warned_card(), "button_list": []}
+    answer = api("post", "/cards/validate", json={"template_card": broken}).json
+    assert answer["valid"] is False and [e["path"] for e in answer["errors"]] == [
+        "template_card.button_list"]
+    assert [w["path"] for w in answer["warnings"]] == ["template_card.main_title.desc"]
+
+
+def test_a_warned_card_is_created_and_read_as_valid_with_its_warnings(app, api):
+    card_id = new_card(api, _warned_card(), name="Warned")
+    detail = api("get", f"/cards/{card_id}").json
+    assert detail["valid"] is True and detail["errors"] == []
+    assert [w["path"] for w in detail["warnings"]] == [
+        "template_card.main_title.desc", "template_card.button_list[0].style"]
+    assert "falls back" not in detail["warnings"][1]["message"]  # says what WeCom shows instead
+    assert "shows 1 instead" in detail["warnings"][1]["message"]
+    assert api("get", f"/cards/{new_card(api, VOTE, name='Vote')}").json["warnings"] == []

@@ -103,7 +103,7 @@ def with_(card, **changes):
 BUTTONS = {"card_type": "button_interaction", "main_title": {"title": "RSVP"},
            "button_list": [{"text": "Yes", "key": "yes"}]}
 VALIDATION = [
-    (with_(VOTE, main_title={"title": "x" * 37}), "main_title.title", "at most 36"),
+    (with_(VOTE, main_title={"title": 37}), "main_title.title", "must be text"),
     (with_(BUTTONS, button_list=[{"text": "Way too long a text", "key": "a"}]),
      "button_list[0].text", "at most 10"),
     (with_(BUTTONS, button_list=[{"text": str(i), "key": f"k{i}"} for i in range(7)]),
@@ -141,7 +141,7 @@ def test_preview_never_asks_for_a_task_id(client, login):
 def test_card_with_problems_saves_as_draft_but_is_not_usable(app, client, login):
     card_id = make_card(app)
     login("staff")
-    broken = with_(VOTE, main_title={"title": "x" * 40})
+    broken = with_(VOTE, main_title={"desc": "no title"})
     response = save(client, card_id, broken)
     assert response.status_code == 302
     assert "can't be used in a campaign" in client.get(response.location).get_data(as_text=True)
@@ -482,3 +482,50 @@ def test_the_preview_never_sends_to_everyone(client, login):
     login("staff")
     payload = preview(client, VOTE).json["payload"]
     assert payload["touser"] == "(chosen when you send)" and "@all" not in json.dumps(payload)
+
+
+# --- warnings: WeCom truncates or falls back there, the card stays usable (issue 22) ---
+
+
+def test_preview_shows_warnings_beside_problems_and_they_do_not_block(app, client, login):
+    login("staff")
+    card = with_(BUTTONS, main_title={"title": "RSVP", "desc": "d" * 45},
+                 button_list=[{"text": "Yes", "key": "yes", "style": 9}])
+    answer = preview(client, card).json
+    assert answer["errors"] == []
+    assert [w["path"] for w in answer["warnings"]] == ["main_title.desc", "button_list[0].style"]
+    assert "at most 44" in answer["warnings"][0]["message"]
+    assert set(answer["warnings"][0]) == {"path", "message"}
+    card_id = make_card(app, card, name="Warned")
+    with app.app_context():
+        assert service.usable_in_campaign(db.session.get(Card, card_id).latest)
+
+
+def test_preview_keeps_errors_and_warnings_apart(client, login):
+    login("staff")
+    card = with_(VOTE, main_title={"title": 5, "desc": "说" * 161})
+    answer = preview(client, card).json
+    assert [e["path"] for e in answer["errors"]] == ["main_title.title"]
+    assert [w["path"] for w in answer["warnings"]] == ["main_title.desc"]
+    assert "at most 160" in answer["warnings"][0]["message"]  # vote cards: 160, not 44
+    assert preview(client, VOTE).json["warnings"] == []
+
+
+def test_import_answers_warnings_too(client, login):
+    login("staff")
+    card = with_(VOTE, checkbox={**VOTE["checkbox"]}, main_title={"title": "Lunch?"})
+    card = {**card, "card_type": "multiple_interaction", "select_list": [
+        {"question_key": "q", "selected_id": "zz", "option_list": [{"id": "a", "text": "A"}]}]}
+    del card["checkbox"]
+    answer = client.post("/cards/import", json={"text": json.dumps(card)}).json
+    assert answer["errors"] == []
+    assert [w["path"] for w in answer["warnings"]] == ["select_list[0].selected_id"]
+
+
+def test_designer_script_shows_warnings_as_notes_not_problems():
+    """The designer counts errors only for Save and Send; warnings get their own yellow note."""
+    js = (Path(__file__).parents[1] / "dashboard/static/js/designer-problems.js").read_text()
+    designer = (Path(__file__).parents[1] / "dashboard/static/js/designer.js").read_text()
+    assert "designer-warning" in js and "bg-warning-subtle" in js and "alert-warning" in js
+    assert "DesignerProblems.show(els.fields, els.problems, errors, state.warnings)" in designer
+    assert "showSendable(errors.length)" in designer

@@ -27,10 +27,13 @@ RESPONSES = {
     "update_card": {**CARD_REPLY, "version": 2},
     "validate_card": {"valid": False, "errors": [
         {"path": "template_card.button_list[1].text",
-         "message": "Text is 12 characters; WeCom shows at most 10. Shorten it.", "code": 42038}]},
+         "message": "Text is 12 characters; WeCom shows at most 10. Shorten it.", "code": 42038}],
+        "warnings": [{"path": "template_card.horizontal_content_list[0].keyname",
+                      "message": "Keyname is 6 characters; WeCom recommends at most 5 and may cut "
+                                 "the rest. Shorten it if it must be read in full."}]},
     "card_list": {"items": [SUMMARY], "total": 1, "page": 1, "per_page": 20},
     "card": {**SUMMARY, "created_at": "2025-06-01T01:00:00+00:00", "template_card": CARD,
-             "errors": []},
+             "errors": [], "warnings": []},
     "create_campaign": {"id": 12, "status": "draft"},
     "send": {"id": 12, "status": "sending"},
     "cancel": {"id": 12, "status": "cancelled"},

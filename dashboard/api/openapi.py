@@ -48,17 +48,23 @@ MENU_SUB_BUTTON = {  # the app's menu as menu/create takes it (the API checks it
         "appid": {**STR, "description": "view_miniprogram: a mini program bound to the company."},
         "pagepath": {**STR, "description": "view_miniprogram: the page it opens."}}}
 
+WARNINGS = {"type": "array", "items": ref("Warning"), "description": (
+    "Where WeCom truncates a text (a recommended length) or falls back to a default (a "
+    "selected_id that is not an option, a button style outside 1-4): the card stays usable.")}
+
 RESPONSES = {
     "Problem": _object(path=STR, message=STR, code={"type": ["integer", "null"],
                                                     "description": "WeCom's errcode for it."}),
+    "Warning": _object(path=STR, message=STR),
     "Error": _object(error=STR, message=STR),
     "ValidationError": _object(error=STR, message=STR, errors={"type": "array", "items": ref("Problem")}),
     "Card": _object(**CARD),
     "CardSummary": _object(**CARD_SUMMARY),
     "CardDetail": _object(**CARD_SUMMARY, created_at=TIME, template_card=ref("TemplateCard"),
-                          errors={"type": "array", "items": ref("Problem")}),
+                          errors={"type": "array", "items": ref("Problem")}, warnings=WARNINGS),
     "CardPage": _page("CardSummary"),
-    "CardValidation": _object(valid=BOOL, errors={"type": "array", "items": ref("Problem")}),
+    "CardValidation": _object(valid=BOOL, errors={"type": "array", "items": ref("Problem")},
+                              warnings=WARNINGS),
     "CampaignStatus": _object(**STATUS),
     "CampaignCheck": _object(
         id=INT, recipients={**INT, "description": "People it would reach, groups expanded."},

@@ -21,7 +21,7 @@ from ..campaigns.recipients import USERID, check_userid, is_empty
 from ..cards.service import usable_in_campaign
 from ..i18n import card_error_text
 from ..models import Card, utcnow
-from ..wecom.cards import CardError, is_unicode, validate
+from ..wecom.cards import CardError, is_unicode, validate, warnings
 from .errors import ApiError, Invalid, either, too_large
 
 MAX_ERRORS = 100
@@ -234,6 +234,13 @@ def at_card(errors: list[CardError]) -> list[dict]:
 def card_errors(template_card: dict) -> list[dict]:
     """WeCom's rules for a card, as the designer applies them: the sender assigns task_id."""
     return at_card(validate(template_card, require_task_id=False))
+
+
+def card_warnings(template_card: dict) -> list[dict]:
+    """Where WeCom truncates or falls back on this card (it stays usable), at their paths:
+    [{"path", "message"}], beside the errors of card_errors()."""
+    return [{"path": e["path"], "message": e["message"]}
+            for e in at_card(warnings(template_card, require_task_id=False))]
 
 
 def valid_card(data: dict) -> dict:

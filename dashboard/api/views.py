@@ -67,7 +67,8 @@ def create_card():
 def validate_card():
     data = schemas.parse("CardValidate")
     errors = schemas.card_errors(data["template_card"])
-    return {"valid": not errors, "errors": errors}
+    return {"valid": not errors, "errors": errors,
+            "warnings": schemas.card_warnings(data["template_card"])}
 
 
 @bp.get("/cards")
@@ -120,6 +121,7 @@ def card_json(card: Card, *, summary: bool = False, full: bool = False) -> dict:
                     updated_at=card.updated_at.isoformat())
     if full:
         data.update(template_card=card.latest.template_card, errors=problems,
+                    warnings=schemas.card_warnings(card.latest.template_card),
                     created_at=card.created_at.isoformat())
     return data
 

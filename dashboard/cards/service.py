@@ -13,7 +13,7 @@ from ..callback.after_click import set_after_click
 from ..extensions import db
 from ..i18n import card_error_text
 from ..models import Campaign, Card, CardVersion, audit, utcnow
-from ..wecom.cards import CardError, validate
+from ..wecom.cards import CardError, check, validate
 from ..wecom.client import build_send_body
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,14 @@ def preview_body(template_card: dict) -> dict:
 
 
 def preview(template_card: dict) -> dict:
-    """The designer's live preview: the exact send body and the card's problems at their paths."""
-    errors = validate(template_card, require_task_id=False)
+    """The designer's live preview: the exact send body, the card's problems at their paths and,
+    beside them, its warnings (WeCom truncates or falls back there; the card stays usable)."""
+    found = check(template_card, require_task_id=False)
     return {"payload": preview_body(template_card),
             "errors": [{"path": e.path, "message": card_error_text(e), "code": e.code}
-                       for e in errors]}
+                       for e in found if e.severity == "error"],
+            "warnings": [{"path": w.path, "message": card_error_text(w)}
+                         for w in found if w.severity == "warning"]}
 
 
 def _actor(actor):

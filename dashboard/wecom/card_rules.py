@@ -5,8 +5,9 @@ a JSON Schema, so the designer, the API and the schema file cannot disagree. A n
 new row or key here, not a new branch in the engine.
 
 Texts are measured in characters (len() of the str, i.e. code points); keys, ids and task_id in
-UTF-8 bytes. The "chars" limits are WeCom recommendations (the client truncates), but the product
-promises to reject before WeCom does, so they are errors like the rest.
+UTF-8 bytes. Where WeCom gives only a recommended length (its client truncates) or documents a
+server fallback instead of a rejection, the row is a warning with its source: the card stays
+usable and the designer and the API show the warning at the field. Hard limits stay errors.
 """
 from __future__ import annotations
 
@@ -30,13 +31,25 @@ Spec = dict[str, Any]
 #   source: where WeCom states the rule (a doc URL or a PROTOCOL.md section); optional, unused
 #     by the engine.
 #   severity: "error" (the default when absent) or "warning". A warning spec's limits (the
-#     value rules enum ... max_items, and unique) are not reported by validate(); type, required,
-#     unknown-field and update-only checks stay errors. The engine reports errors only for now:
-#     reporting warnings comes with the WeCom-fidelity issue.
+#     value rules enum ... max_items, and unique) are reported by cards.warnings(), not by
+#     validate(); type, required, unknown-field and update-only checks stay errors.
 # limits() leaves fields, name, source and severity out of its output (the designer and the tests
 # read it; leaving them out keeps its shape the same whatever rows gain a source), and
-# json_schema() ignores source and severity (it maps only the keys it knows to JSON Schema).
-# No row has a source or a severity yet.
+# json_schema() leaves a warning spec's limits out (a card WeCom accepts passes the schema).
+#
+# Rules that differ by card type are variants of a block (_VARIANTS); rules that differ by
+# purpose (PURPOSES: message/send, update_template_card, a passive reply) are the needs and
+# blocks of PURPOSE_NEEDS and PURPOSE_BLOCKS. card_fields() resolves all of them.
+
+SEND_DOC = "https://developer.work.weixin.qq.com/document/path/90236"
+"""message/send, 模板卡片消息: the send body's fields and WeCom's recommended lengths."""
+UPDATE_DOC = "https://developer.work.weixin.qq.com/document/path/94888"
+"""message/update_template_card: what an update's card body needs."""
+REPLY_DOC = "https://developer.work.weixin.qq.com/document/path/90241"
+"""被动回复消息格式, 模板卡片更新消息: the passive reply that replaces the clicked card."""
+
+PURPOSES = ("send", "update", "reply")
+"""What a card body is for: message/send, update_template_card, or a passive reply's card."""
 
 
 def N_(text: str) -> str:
@@ -83,9 +96,17 @@ _QUESTION_KEY = _str(required=True, max_bytes=KEY_BYTES, code=42043)
 _OPTIONS = {"required": True, "min_items": 1, "code": 42037}
 
 
-def _main_title(title_required: bool, name: str | None = None) -> Spec:
-    return _obj({"title": _str(required=title_required or None, max_chars=36),
-                 "desc": _str(max_chars=44)}, name=name)
+def _recommended(max_chars: int, **rules: Any) -> Spec:
+    """A text WeCom recommends keeping to max_chars characters (its client cuts the rest): a
+    warning, not a refusal (SEND_DOC: "建议不超过N个字")."""
+    return _str(max_chars=max_chars, severity="warning", source=SEND_DOC, **rules)
+
+
+def _main_title(title_required: bool, name: str | None = None, desc_chars: int = 44) -> Spec:
+    """main_title: WeCom recommends desc ≤ 160 characters on vote and multiple-choice cards and
+    ≤ 44 elsewhere (SEND_DOC), hence the per-type variants below."""
+    return _obj({"title": _recommended(36, required=title_required or None),
+                 "desc": _recommended(desc_chars)}, name=name)
 
 
 def _card_action(notice: bool) -> Spec:
@@ -95,6 +116,14 @@ def _card_action(notice: bool) -> Spec:
                 code=42045, name="card_action_notice" if notice else None)
 
 
+def _action_menu(max_actions: int, source: str) -> Spec:
+    """The "..." menu: 1-3 actions on message/send, 1-10 in a passive reply (REPLY_DOC)."""
+    return _obj({"desc": _str(), "action_list": _list(
+        {"text": _str(required=True),
+         "key": _str(required=True, max_bytes=KEY_BYTES, unique=True, dup_code=42051)},
+        required=True, min_items=1, max_items=max_actions, source=source)})
+
+
 _CARD_TYPE = _str(required=True, enum=list(CARD_TYPES), code=42031)
 
 BLOCKS: dict[str, Spec] = {
@@ -102,17 +131,14 @@ BLOCKS: dict[str, Spec] = {
                     pattern_words=N_("letters, digits, _, - and @"), code=42014),
     "source": _obj({"icon_url": _str(), "desc": _str(max_chars=20),
                     "desc_color": _int(0, 1, 2, 3, default=0)}),
-    "action_menu": _obj({"desc": _str(), "action_list": _list(
-        {"text": _str(required=True),
-         "key": _str(required=True, max_bytes=KEY_BYTES, unique=True, dup_code=42051)},
-        required=True, min_items=1, max_items=3)}),
+    "action_menu": _action_menu(3, SEND_DOC),
     "main_title": _main_title(True),
     "quote_area": _obj({**_link(0, 1, 2), "title": _str(), "quote_text": _str()}),
     "emphasis_content": _obj({"title": _str(max_chars=14), "desc": _str(max_chars=22)}),
-    "sub_title_text": _str(max_chars=160),
+    "sub_title_text": _recommended(160),
     "horizontal_content_list": _list({
         "type": _int(0, 1, 2, 3, default=0),
-        "keyname": _str(required=True, max_chars=5, code=42027),
+        "keyname": _recommended(5, required=True, code=42027),
         "value": _str(max_chars=30),
         "url": _str(required_if={"type": [1]}, code=42028),
         "media_id": _str(required_if={"type": [2]}, code=42029),
@@ -131,11 +157,12 @@ BLOCKS: dict[str, Spec] = {
     "button_selection": _obj({
         "question_key": _QUESTION_KEY, "title": _str(),
         "option_list": _list(_OPTION, max_items=10, **_OPTIONS),
-        "selected_id": _str(), "disable": _bool(update_only=True)}),
+        "selected_id": _str(source=SEND_DOC), "disable": _bool(update_only=True)}),
     "button_list": _list({
         "type": _int(0, 1, default=0),
         "text": _str(required=True, max_chars=10, code=42038),
-        "style": _int(1, 2, 3, 4, default=1),
+        # WeCom shows style 1 for any other value (SEND_DOC: "默认为1").
+        "style": _int(1, 2, 3, 4, default=1, severity="warning", source=SEND_DOC),
         "key": _str(required_if={"type": [0]}, max_bytes=KEY_BYTES, unique=True, code=42039),
         "url": _str(required_if={"type": [1]}),
     }, min_items=1, max_items=6),
@@ -145,7 +172,8 @@ BLOCKS: dict[str, Spec] = {
                               "is_checked": _bool(required=True)}, max_items=20, **_OPTIONS),
         "mode": _int(0, 1, default=0), "disable": _bool(update_only=True)}),
     "select_list": _list({
-        "question_key": {**_QUESTION_KEY, "unique": True}, "title": _str(), "selected_id": _str(),
+        "question_key": {**_QUESTION_KEY, "unique": True}, "title": _str(),
+        "selected_id": _str(source=SEND_DOC),
         "option_list": _list(_OPTION, max_items=10, **_OPTIONS),
         "disable": _bool(update_only=True)}, min_items=1, max_items=3, code=42047),
     "submit_button": _obj({"text": _str(max_chars=10, default="提交", code=42049),
@@ -159,6 +187,9 @@ _VARIANTS: dict[str, dict[str, Spec]] = {
     "text_notice": {"main_title": _main_title(False, name="main_title_text_notice"),
                     "card_action": _card_action(notice=True)},
     "news_notice": {"card_action": _card_action(notice=True)},
+    "vote_interaction": {"main_title": _main_title(True, name="main_title_choice", desc_chars=160)},
+    "multiple_interaction": {"main_title": _main_title(True, name="main_title_choice",
+                                                       desc_chars=160)},
 }
 
 _O, _R = "optional", "required"
@@ -186,8 +217,24 @@ BLOCKS_BY_TYPE: dict[str, dict[str, str]] = {
 
 Conditional rules are not in this table: text_notice needs main_title.title or sub_title_text,
 news_notice needs card_image or image_text_area, and a notice card with action_menu needs
-task_id. replace_text is accepted only by validate(..., for_update=True).
+task_id. replace_text is accepted only by validate(..., purpose="update") (or "reply").
 """
+
+PURPOSE_NEEDS: dict[str, dict[str, dict[str, str]]] = {
+    "send": {},
+    # update_template_card: submit_button is optional on vote and multiple-choice cards.
+    "update": {"vote_interaction": {"submit_button": _O},
+               "multiple_interaction": {"submit_button": _O}},
+}
+PURPOSE_NEEDS["reply"] = PURPOSE_NEEDS["update"]  # a passive reply updates the clicked card
+"""Per purpose, per card type, the blocks whose need differs from BLOCKS_BY_TYPE (a send's);
+sources: UPDATE_DOC, REPLY_DOC."""
+
+PURPOSE_BLOCKS: dict[str, dict[str, Spec]] = {
+    "send": {}, "update": {},
+    "reply": {"action_menu": _action_menu(10, REPLY_DOC)},
+}
+"""Per purpose, the blocks whose rules differ from a send's (the passive reply's 1-10 actions)."""
 
 CROSS_RULES: dict[str, tuple[str, ...]] = {
     "text_notice": ("title_or_subtitle", "task_id_for_menu"),
@@ -199,11 +246,15 @@ CROSS_RULES: dict[str, tuple[str, ...]] = {
 """Per card type, in order, the cross-field rules that apply (named functions in cards.py)."""
 
 
-def card_fields(card_type: str, *, task_id_required: bool = True) -> dict[str, Spec]:
-    """The top-level specs of one card type, so the checker and the schema resolve it alike."""
+def card_fields(card_type: str, *, task_id_required: bool = True,
+                purpose: str = "send") -> dict[str, Spec]:
+    """The top-level specs of one card type for one purpose, so the checker and the schema
+    resolve it alike."""
     fields = {"card_type": _CARD_TYPE}
-    for block, need in BLOCKS_BY_TYPE[card_type].items():
-        spec = _VARIANTS.get(card_type, {}).get(block, BLOCKS[block])
+    needs = {**BLOCKS_BY_TYPE[card_type], **PURPOSE_NEEDS[purpose].get(card_type, {})}
+    for block, need in needs.items():
+        spec = PURPOSE_BLOCKS[purpose].get(block) or _VARIANTS.get(card_type, {}).get(
+            block, BLOCKS[block])
         required = need == _R and (block != "task_id" or task_id_required)
         fields[block] = {**spec, "required": True} if required else spec
     return fields

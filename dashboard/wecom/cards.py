@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from .card_rules import (BLOCKS, BLOCKS_BY_TYPE, CARD_TYPES, CROSS_RULES, ID_BYTES, KEY_BYTES,
-                         N_, Spec, card_fields, severity)
+                         N_, PURPOSES, Spec, card_fields, severity)
 from .card_schema import json_schema
 
 __all__ = ["BLOCKS_BY_TYPE", "CARD_TYPES", "ERRCODE_FIELDS", "FIELD_LABELS", "ID_BYTES",
-           "KEY_BYTES", "CardError", "N_", "Spec", "is_unicode", "json_schema", "limits",
-           "validate"]
+           "KEY_BYTES", "PURPOSES", "CardError", "N_", "Spec", "check", "is_unicode", "json_schema",
+           "limits", "validate", "warnings"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,9 @@ class CardError:
     ``{placeholders}``) and ``params`` the values. Two of them are English words a translation
     translates too: ``label``, the field's label (its message id is FIELD_LABELS[label]), and
     ``chars``, the characters a pattern allows (a message id itself). Neither template nor
-    params takes part in equality.
+    params takes part in equality. ``severity`` is "error" (WeCom refuses the card) or "warning"
+    (WeCom truncates or falls back; the card stays usable): validate() gives errors only,
+    warnings() the rest.
     """
 
     path: str
@@ -41,11 +43,17 @@ class CardError:
     code: int | None = None
     template: str = field(default="", compare=False)
     params: dict[str, Any] = field(default_factory=dict, compare=False)
+    severity: str = field(default="error", compare=False)
 
 
 def _error(path: str, template: str, code: int | None = None, **params: Any) -> CardError:
     """A CardError whose message is the template filled in with params."""
     return CardError(path, template.format(**params), code, template, params)
+
+
+def _warning(path: str, template: str, code: int | None = None, **params: Any) -> CardError:
+    """A problem WeCom does not refuse (it truncates or falls back): reported by warnings()."""
+    return CardError(path, template.format(**params), code, template, params, "warning")
 
 
 # --- checker ------------------------------------------------------------------------------------
@@ -107,6 +115,16 @@ _RULES: dict[str, Callable[[Any, Spec], _Broken]] = {
     "max_items": lambda v, s: None if len(v) <= s["max_items"] else (
         N_("{label} has {n} items; WeCom allows at most {max}. Remove {extra}."),
         {"n": len(v), "max": s["max_items"], "extra": len(v) - s["max_items"]}),
+}
+
+
+# A warning row says what WeCom does instead of refusing; rules without one here keep their
+# error sentence (a warning row's other limits are stated the same way either way).
+_WARNING_TEMPLATES = {
+    "max_chars": N_("{label} is {n} characters; WeCom recommends at most {max} and may cut the "
+                    "rest. Shorten it if it must be read in full."),
+    "enum": N_("{label} is {value}, not one of {allowed}; WeCom shows {default} instead. Choose "
+               "one of those to be sure."),
 }
 
 
@@ -201,11 +219,15 @@ def _check_value(value: Any, spec: Spec, path: str, ctx: dict, errors: list) -> 
         errors.append(_error(path, N_("{label} holds a lone surrogate, which is not text. "
                                       "Remove it."), code, label=_label(path)))
         return
-    rules = _RULES.items() if severity(spec) == "error" else ()  # a warning is not validate()'s
-    for rule, check in rules:
+    warn = severity(spec) == "warning"
+    for rule, check in _RULES.items():
         if rule in spec and (broken := check(value, spec)):
             template, params = broken
-            errors.append(_error(path, template, code, label=_label(path), **params))
+            if warn:
+                template = _WARNING_TEMPLATES.get(rule, template)
+                params = {**params, "default": spec.get("default")} if rule == "enum" else params
+            make = _warning if warn else _error
+            errors.append(make(path, template, code, label=_label(path), **params))
     if type_ == "object":
         _check_object(value, spec["fields"], path, ctx, errors)
     elif type_ == "list":
@@ -221,15 +243,16 @@ def _check_value(value: Any, spec: Spec, path: str, ctx: dict, errors: list) -> 
 
 def _check_unique(items: list, fields: dict[str, Spec], path: str, errors: list) -> None:
     for name, spec in fields.items():
-        if not spec.get("unique") or severity(spec) != "error":
+        if not spec.get("unique"):
             continue
+        make = _warning if severity(spec) == "warning" else _error
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             value = item.get(name) if isinstance(item, dict) else None
             if not isinstance(value, str) or not value:
                 continue
             if value in seen:
-                errors.append(_error(
+                errors.append(make(
                     f"{path}[{i}].{name}", N_("{label} “{value}” is already used by {other}. "
                                               "Make each one unique."),
                     spec.get("dup_code", spec.get("code")), label=_label(name), value=value,
@@ -267,6 +290,7 @@ def _task_id_for_menu(card: dict, ctx: dict) -> list[CardError]:
 
 
 def _selected_ids(card: dict, ctx: dict) -> list[CardError]:
+    """A selected_id that is not an option: WeCom selects the first option instead (SEND_DOC)."""
     blocks = [("button_selection", card.get("button_selection"))]
     if isinstance(card.get("select_list"), list):
         blocks += [(f"select_list[{i}]", s) for i, s in enumerate(card["select_list"])]
@@ -276,9 +300,9 @@ def _selected_ids(card: dict, ctx: dict) -> list[CardError]:
             continue
         ids = [o.get("id") for o in block["option_list"] if isinstance(o, dict)]
         if block["selected_id"] not in ids:
-            errors.append(_error(f"{path}.selected_id", N_(
-                "Selected id “{id}” is not one of the option ids. Choose an existing id."),
-                id=block["selected_id"]))
+            errors.append(_warning(f"{path}.selected_id", N_(
+                "Selected id “{id}” is not one of the option ids; WeCom selects the first option "
+                "instead. Choose an existing id."), id=block["selected_id"]))
     return errors
 
 
@@ -304,17 +328,18 @@ _CROSS_CHECKS: dict[str, Callable[[dict, dict], list[CardError]]] = {
 
 # --- public API ---------------------------------------------------------------------------------
 
-def validate(template_card: dict, *, for_update: bool = False,
-             require_task_id: bool = True) -> list[CardError]:
-    """Check a template_card against every documented WeCom rule; [] when it is valid.
+def _purpose(purpose: str, for_update: bool) -> str:
+    """The purpose asked for; for_update=True is the older spelling of purpose="update"."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {_words(list(PURPOSES))}, not {purpose!r}")
+    return "update" if for_update and purpose == "send" else purpose
 
-    :param template_card: the ``template_card`` object (not the whole send body).
-    :param for_update: allow the update-only fields (replace_text, *.disable) and drop the
-        task_id requirement, as for ``update_template_card``.
-    :param require_task_id: False for designer drafts, whose task_id the sender assigns.
-    :return: every problem found, in card order then cross-field rules; a bad or missing
-        card_type gives that single error (42031).
-    """
+
+def check(template_card: dict, *, purpose: str = "send", for_update: bool = False,
+          require_task_id: bool = True) -> list[CardError]:
+    """Every problem, errors and warnings (each with its severity), in card order then
+    cross-field rules; validate() and warnings() each keep one kind. Same parameters as
+    validate()."""
     if not isinstance(template_card, dict):
         return [_error("", N_("The card must be a JSON object ({{...}}) with a card_type. "
                               "Change it."))]
@@ -326,14 +351,46 @@ def validate(template_card: dict, *, for_update: bool = False,
         return [_error("card_type", N_("card_type “{value}” is not a card type. Use one of "
                                        "{types}."), 42031, value=card_type,
                        types=_words(CARD_TYPES))]
-    ctx = {"card_type": card_type, "for_update": for_update,
-           "task_id": require_task_id and not for_update}
-    errors: list[CardError] = []
-    fields = card_fields(card_type, task_id_required=ctx["task_id"])
-    _check_object(template_card, fields, "", ctx, errors)
+    purpose = _purpose(purpose, for_update)
+    sent = purpose == "send"
+    ctx = {"card_type": card_type, "for_update": not sent, "task_id": require_task_id and sent}
+    problems: list[CardError] = []
+    fields = card_fields(card_type, task_id_required=ctx["task_id"], purpose=purpose)
+    _check_object(template_card, fields, "", ctx, problems)
     for rule in CROSS_RULES[card_type]:
-        errors.extend(_CROSS_CHECKS[rule](template_card, ctx))
-    return errors
+        problems.extend(_CROSS_CHECKS[rule](template_card, ctx))
+    return problems
+
+
+def validate(template_card: dict, *, purpose: str = "send", for_update: bool = False,
+             require_task_id: bool = True) -> list[CardError]:
+    """Check a template_card against every documented WeCom rule; [] when WeCom accepts it.
+
+    Only errors (what WeCom refuses): callers rely on it. What WeCom truncates or falls back
+    from is in warnings().
+
+    :param template_card: the ``template_card`` object (not the whole send body).
+    :param purpose: "send" (message/send), "update" (update_template_card's card: update-only
+        fields such as replace_text and *.disable allowed, no task_id, submit_button optional on
+        vote and multiple-choice cards) or "reply" (a passive reply's card: as an update, with
+        1-10 action_menu actions).
+    :param for_update: True is the older spelling of ``purpose="update"``.
+    :param require_task_id: False for designer drafts, whose task_id the sender assigns.
+    :return: every error found, in card order then cross-field rules; a bad or missing
+        card_type gives that single error (42031).
+    :raises ValueError: an unknown purpose.
+    """
+    return [p for p in check(template_card, purpose=purpose, for_update=for_update,
+                             require_task_id=require_task_id) if p.severity == "error"]
+
+
+def warnings(template_card: dict, *, purpose: str = "send", for_update: bool = False,
+             require_task_id: bool = True) -> list[CardError]:
+    """What WeCom accepts but shows otherwise: a text over its recommended length (truncated), a
+    selected_id that is not an option (the first is selected), a button style outside 1-4 (style
+    1). Each a CardError with severity "warning", in card order; same parameters as validate()."""
+    return [p for p in check(template_card, purpose=purpose, for_update=for_update,
+                             require_task_id=require_task_id) if p.severity == "warning"]
 
 
 def _walk(fields: dict[str, Spec], prefix: str = "") -> Iterator[tuple[str, Spec]]:

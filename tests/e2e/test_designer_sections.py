@@ -119,7 +119,7 @@ def test_the_preview_cuts_long_titles_where_wecom_does(page, live_server):
 
 def test_the_card_list_keeps_name_status_and_send_on_a_phone(app, page, live_server):
     make_card(app, name="A poll with a rather long name for a phone screen")
-    make_card(app, with_(VOTE, main_title={"title": "x" * 40}), name="Broken poll")
+    make_card(app, with_(VOTE, main_title={"desc": "no title"}), name="Broken poll")
     page.set_viewport_size({"width": 375, "height": 800})
     sign_in(page, live_server, "staff")
     page.goto(f"{live_server}/cards/")

@@ -256,8 +256,8 @@ CASES = [
          "card_action.type", 42045),
     case("card_action without type on button", make(B, {"card_action": {}})),
     case("button type 2", make(B, {"button_list[0].type": 2}), "button_list[0].type"),
-    case("button style 0", make(B, {"button_list[0].style": 0}), "button_list[0].style"),
-    case("button style 5", make(B, {"button_list[0].style": 5}), "button_list[0].style"),
+    # button style outside 1-4, recommended text lengths, a selected_id that is not an option:
+    # warnings, not errors (WARNINGS below)
     case("checkbox.mode 2", make(V, {"checkbox.mode": 2}), "checkbox.mode"),
     # list lengths
     case("action_list empty", full(T, {"action_menu.action_list": []}),
@@ -296,17 +296,12 @@ CASES = [
          "select_list[1].option_list", 42037),
     # text limits in characters (Chinese counts one per character)
     case("title 36 Chinese chars", make(N, {"main_title.title": ZH * 36})),
-    case("title 37 Chinese chars", make(N, {"main_title.title": ZH * 37}), "main_title.title"),
-    case("title desc 45 chars", make(N, {"main_title.desc": ZH * 45}), "main_title.desc"),
     case("source.desc 21 chars", make(T, {"source": {"desc": ZH * 21}}), "source.desc"),
     case("emphasis title 15 chars", full(T, {"emphasis_content.title": "1" * 15}),
          "emphasis_content.title"),
     case("emphasis desc 23 chars", full(T, {"emphasis_content.desc": ZH * 23}),
          "emphasis_content.desc"),
     case("sub_title_text 160 chars", make(T, {"sub_title_text": ZH * 160})),
-    case("sub_title_text 161 chars", make(T, {"sub_title_text": ZH * 161}), "sub_title_text"),
-    case("keyname 6 chars", full(N, {"horizontal_content_list[1].keyname": ZH * 6}),
-         "horizontal_content_list[1].keyname", 42027),
     case("horizontal value 31 chars", full(N, {"horizontal_content_list[0].value": ZH * 31}),
          "horizontal_content_list[0].value"),
     case("jump title 19 chars", full(T, {"jump_list[0].title": ZH * 19}), "jump_list[0].title",
@@ -392,10 +387,6 @@ CASES = [
          "select_list[1].option_list[2].id", 42040, schema=False),
     case("same option id in two selectors", full(M, {"select_list[1].option_list": opts(2)})),
     # selected_id, single choice, aspect ratio
-    case("button_selection selected_id unknown", full(B, {"button_selection.selected_id": "o9"}),
-         "button_selection.selected_id", schema=False),
-    case("select selected_id unknown", full(M, {"select_list[0].selected_id": "nope"}),
-         "select_list[0].selected_id", schema=False),
     case("single choice with two pre-selected", make(V, {"checkbox.option_list": opts(
         2, is_checked=True)}), "checkbox.option_list[1].is_checked", schema=False),
     case("single choice with one pre-selected",
@@ -445,12 +436,11 @@ def test_message_names_the_limit():
 
 
 def test_all_errors_are_collected_in_card_order():
-    card = make(B, {"task_id": "bad id", "main_title.title": ZH * 40, "button_list[0].style": 9,
-                    "button_selection": {"question_key": "q", "option_list": [],
-                                         "selected_id": "x"}})
+    card = make(B, {"task_id": "bad id", "main_title.title": 40, "button_list[0].style": "9",
+                    "button_selection": {"question_key": "q", "option_list": []},
+                    "sub_title_text": ZH * 161})
     assert [e.path for e in validate(card)] == [
-        "task_id", "main_title.title", "button_selection.option_list", "button_list[0].style",
-        "button_selection.selected_id"]
+        "task_id", "main_title.title", "button_selection.option_list", "button_list[0].style"]
 
 
 def test_bad_card_type_stops_there():
@@ -559,8 +549,8 @@ def has_path(card, path):
 def test_limits_agree_with_the_validator(card_type):
     checked = 0
     for path, limit in concrete_paths(card_type, "max_chars"):
-        assert validate(full(card_type, {path: ZH * limit})) == []
-        assert path in [e.path for e in validate(full(card_type, {path: ZH * (limit + 1)}))]
+        assert cards.check(full(card_type, {path: ZH * limit})) == []
+        assert path in [e.path for e in cards.check(full(card_type, {path: ZH * (limit + 1)}))]
         checked += 1
     for path, limit in concrete_paths(card_type, "max_bytes"):
         assert path in [e.path for e in validate(full(card_type, {path: ZH * (limit // 3 + 1)}))]
@@ -585,9 +575,11 @@ def test_a_rule_is_a_row_source_documents_it_and_severity_warning_does_not_block
 
     card = {**BASE["text_notice"], "sub_title_text": ZH * 161}
     before = cards.limits()
-    assert [e.path for e in validate(card)] == ["sub_title_text"]
     spec = card_rules.BLOCKS["sub_title_text"]
-    monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "source": "PROTOCOL §3.2"})
+    monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "severity": "error"})
+    assert [e.path for e in validate(card)] == ["sub_title_text"]
+    monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "source": "PROTOCOL §3.2",
+                                                              "severity": "error"})
     assert cards.limits() == before and [e.path for e in validate(card)] == ["sub_title_text"]
     monkeypatch.setitem(card_rules.BLOCKS, "sub_title_text", {**spec, "severity": "warning"})
     assert validate(card) == []
@@ -668,3 +660,131 @@ def test_each_conditional_message_is_a_whole_sentence():
     assert item.params == {"label": "button list"}
     assert item.message == "Each button list item must be an object ({...}). Change it."
     assert all(template in MARKED for template in cards._REQUIRED.values())
+
+
+# --- warnings: where WeCom truncates or falls back, the card stays usable (issue 22) ------------
+
+def warn(desc, card, path, code=None, purpose="send"):
+    """One row: a card WeCom accepts (validate() gives []) with a single warning at path."""
+    return pytest.param(card, path, code, purpose, id=desc)
+
+
+WARNINGS = [
+    warn("button style 0", make(B, {"button_list[0].style": 0}), "button_list[0].style"),
+    warn("button style 5", make(B, {"button_list[0].style": 5}), "button_list[0].style"),
+    warn("title 37 Chinese chars", make(N, {"main_title.title": ZH * 37}), "main_title.title"),
+    warn("news desc 45 chars", make(N, {"main_title.desc": ZH * 45}), "main_title.desc"),
+    warn("button desc 45 chars", make(B, {"main_title.desc": ZH * 45}), "main_title.desc"),
+    warn("vote desc 161 chars", make(V, {"main_title.desc": ZH * 161}), "main_title.desc"),
+    warn("multiple desc 161 chars", make(M, {"main_title.desc": ZH * 161}), "main_title.desc"),
+    warn("sub_title_text 161 chars", make(T, {"sub_title_text": ZH * 161}), "sub_title_text"),
+    warn("keyname 6 chars", full(N, {"horizontal_content_list[1].keyname": ZH * 6}),
+         "horizontal_content_list[1].keyname", 42027),
+    warn("keyname 6 chars on an update", full(B, {"horizontal_content_list[0].keyname": ZH * 6,
+                                                  "task_id": DEL}),
+         "horizontal_content_list[0].keyname", 42027, "update"),
+    warn("button_selection selected_id unknown", full(B, {"button_selection.selected_id": "o9"}),
+         "button_selection.selected_id"),
+    warn("select selected_id unknown", full(M, {"select_list[0].selected_id": "nope"}),
+         "select_list[0].selected_id"),
+]
+
+
+@pytest.mark.parametrize("card, path, code, purpose", WARNINGS)
+def test_warning_keeps_the_card_usable(card, path, code, purpose):
+    assert validate(card, purpose=purpose) == []
+    [warning] = cards.warnings(card, purpose=purpose)
+    assert (warning.path, warning.code, warning.severity) == (path, code, "warning")
+    assert warning.message.endswith(".") and any(word in warning.message for word in ACTIONS)
+    assert not list((SEND_SCHEMA if purpose == "send" else UPDATE_SCHEMA).iter_errors(card))
+
+
+def test_desc_limit_depends_on_the_card_type():
+    """WeCom recommends main_title.desc ≤ 160 characters on vote and multiple-choice cards, ≤ 44
+    elsewhere: a row's variant in the table, not a branch in the engine."""
+    for card_type in (V, M):
+        assert cards.warnings(make(card_type, {"main_title.desc": ZH * 160})) == []
+        assert cards.limits()[card_type]["main_title.desc"]["max_chars"] == 160
+    for card_type in (T, N, B):
+        assert cards.warnings(make(card_type, {"main_title": {"title": "t", "desc": ZH * 44}})) == []
+        assert cards.limits()[card_type]["main_title.desc"]["max_chars"] == 44
+    [warning] = cards.warnings(make(B, {"main_title.desc": ZH * 100}))
+    assert "100 characters" in warning.message and "44" in warning.message
+
+
+def test_warning_messages_say_what_wecom_does():
+    [chars] = cards.warnings(full(N, {"horizontal_content_list[1].keyname": "企业微信官网"}))
+    assert chars.message == ("Keyname is 6 characters; WeCom recommends at most 5 and may cut the "
+                             "rest. Shorten it if it must be read in full.")
+    [style] = cards.warnings(make(B, {"button_list[0].style": 7}))
+    assert style.message == ("Style is 7, not one of 1, 2, 3, 4; WeCom shows 1 instead. Choose one "
+                             "of those to be sure.")
+    [selected] = cards.warnings(full(B, {"button_selection.selected_id": "o9"}))
+    assert "first option" in selected.message
+    for warning in (chars, style, selected):
+        assert warning.template in MARKED and warning.template.format(**warning.params) == warning.message
+        assert cards.FIELD_LABELS[warning.params.get("label", "Key")] in MARKED
+
+
+def test_hard_limits_stay_errors():
+    """A wrong type, a missing required field and list counts WeCom rejects are still errors."""
+    assert [e.path for e in validate(make(B, {"button_list[0].style": "2"}))] == [
+        "button_list[0].style"]
+    assert [(e.path, e.code) for e in validate(full(T, {"horizontal_content_list[0].keyname": ""}))
+            ] == [("horizontal_content_list[0].keyname", 42027)]
+    assert [e.path for e in validate(make(B, {"button_list": items(7, text="b", key="k")}))] == [
+        "button_list"]
+    assert cards.warnings(make(B, {"button_list[0].style": "2"})) == []
+
+
+def test_check_gives_errors_and_warnings_in_card_order():
+    card = make(B, {"task_id": "bad id", "main_title.title": ZH * 40, "button_list[0].style": 9})
+    assert [(p.path, p.severity) for p in cards.check(card)] == [
+        ("task_id", "error"), ("main_title.title", "warning"), ("button_list[0].style", "warning")]
+    assert [p.path for p in validate(card)] == ["task_id"]
+
+
+@pytest.mark.parametrize("card_type", [V, M])
+def test_an_update_needs_no_submit_button_on_choice_cards(card_type):
+    card = make(card_type, {"submit_button": DEL, "task_id": DEL})
+    assert validate(card, purpose="update") == []
+    assert validate(card, for_update=True) == []  # the older spelling, as callers use it
+    assert validate(card, purpose="reply") == []
+    assert not list(UPDATE_SCHEMA.iter_errors(card))  # the update schema agrees
+    assert [e.path for e in validate(card, require_task_id=False)] == ["submit_button"]
+    # an update's submit_button, when given, still follows the rules
+    broken = make(card_type, {"submit_button": {"text": "交"}, "task_id": DEL})
+    assert [(e.path, e.code) for e in validate(broken, purpose="update")] == [
+        ("submit_button.key", 42046)]
+
+
+def test_a_passive_reply_takes_1_to_10_actions():
+    menu = lambda n: {"action_menu.action_list": items(n, text="t", key="k")}  # noqa: E731
+    for n in (4, 10):
+        assert validate(full(N, menu(n)), purpose="reply") == []
+        assert [e.path for e in validate(full(N, menu(n)), purpose="update")] == [
+            "action_menu.action_list"]
+    assert [e.path for e in validate(full(N, menu(11)), purpose="reply")] == [
+        "action_menu.action_list"]
+    assert [e.path for e in validate(full(N, menu(0)), purpose="reply")] == [
+        "action_menu.action_list"]
+
+
+def test_unknown_purpose_is_a_programming_error():
+    with pytest.raises(ValueError, match="purpose"):
+        validate(make(T), purpose="broadcast")
+
+
+def test_rows_touched_for_fidelity_name_their_source():
+    """Every warning row, the per-type and per-purpose rows cite WeCom's doc page."""
+    send, update, reply = card_rules.SEND_DOC, card_rules.UPDATE_DOC, card_rules.REPLY_DOC
+    assert send.endswith("/90236") and update.endswith("/94888") and reply.endswith("/90241")
+    for card_type in cards.CARD_TYPES:
+        for purpose in card_rules.PURPOSES:
+            for path, spec in cards._walk(card_rules.card_fields(card_type, purpose=purpose)):
+                if card_rules.severity(spec) == "warning":
+                    assert spec.get("source") == send, path
+    assert card_rules.PURPOSE_BLOCKS["reply"]["action_menu"]["fields"]["action_list"][
+        "source"] == reply
+    assert card_rules.BLOCKS["button_selection"]["fields"]["selected_id"]["source"] == send
+    assert card_rules.PURPOSE_NEEDS["update"]["vote_interaction"] == {"submit_button": "optional"}

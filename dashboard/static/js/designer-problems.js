@@ -1,7 +1,12 @@
 /* The card's problems (from wecom/cards.py, via the preview endpoint) shown at their fields, plus a
  * summary with links to each field.
  *
- *   DesignerProblems.show(fieldsContainer, summaryElement, errors)   errors: [{path, message}]
+ *   DesignerProblems.show(fieldsContainer, summaryElement, errors, warnings)
+ *       errors, warnings: [{path, message}]
+ *
+ * Warnings are where WeCom truncates a text or falls back to a default: a yellow note at the field
+ * and a list under the summary. They are not problems: the card stays usable (Save and Send are
+ * the caller's, counted from errors only).
  *
  * An error whose field is not on screen (a hidden field, a missing block) goes to the nearest
  * enclosing element that carries a data-path: "button_list[2].url" -> "button_list[2]" -> ...
@@ -70,23 +75,38 @@
     return el;
   }
 
-  function markFields(container, errors) {
-    container.querySelectorAll('.designer-error').forEach((el) => el.remove());
+  /* A warning's yellow note: styled apart from errors, and it marks no field invalid. */
+  function warningNote(warning) {
+    const el = document.createElement('div');
+    el.className = 'designer-warning small text-warning-emphasis bg-warning-subtle rounded px-2 py-1 mt-1';
+    el.dataset.warningPath = warning.path;
+    el.textContent = warning.message;
+    return el;
+  }
+
+  function place(target, message) {
+    if (target.matches('input, select, textarea')) {
+      target.closest('.designer-field').append(message);
+      return;
+    }
+    message.classList.add(...(message.matches('.designer-warning') ? ['mx-3', 'mt-2'] : ['px-3', 'pt-2']));
+    const anchor = target.matches('section') ? target.querySelector('.card-header') : target.firstElementChild;
+    if (anchor) anchor.after(message); else target.prepend(message);
+  }
+
+  function markFields(container, errors, warnings) {
+    container.querySelectorAll('.designer-error, .designer-warning').forEach((el) => el.remove());
     container.querySelectorAll('.is-invalid').forEach((el) => el.classList.remove('is-invalid'));
     container.querySelectorAll('.designer-invalid').forEach((el) => el.classList.remove('designer-invalid'));
     errors.forEach((error) => {
       const target = findTarget(container, error.path);
       if (!target) return;
-      const message = note(error);
-      if (target.matches('input, select, textarea')) {
-        target.classList.add('is-invalid');
-        target.closest('.designer-field').append(message);
-        return;
-      }
-      target.classList.add('designer-invalid');
-      message.classList.add('px-3', 'pt-2');
-      const anchor = target.matches('section') ? target.querySelector('.card-header') : target.firstElementChild;
-      if (anchor) anchor.after(message); else target.prepend(message);
+      target.classList.add(target.matches('input, select, textarea') ? 'is-invalid' : 'designer-invalid');
+      place(target, note(error));
+    });
+    warnings.forEach((warning) => {
+      const target = findTarget(container, warning.path);
+      if (target) place(target, warningNote(warning));
     });
   }
 
@@ -98,12 +118,45 @@
     if (input) input.focus({preventScroll: true});
   }
 
-  function summary(container, box, errors) {
+  /* One link per problem or warning, to its field. */
+  function linkList(container, items, linkClass) {
+    const list = document.createElement('ul');
+    list.className = 'mb-0 ps-3';
+    items.forEach((item) => {
+      const link = document.createElement('a');
+      link.href = '#';
+      link.className = linkClass;
+      link.textContent = fieldLabel(item.path) || _('card');
+      link.addEventListener('click', (event) => {
+        event.preventDefault();
+        goTo(container, item.path);
+      });
+      const entry = document.createElement('li');
+      entry.append(link, document.createTextNode(': ' + item.message));
+      list.append(entry);
+    });
+    return list;
+  }
+
+  function warningSummary(container, warnings) {
     const alert = document.createElement('div');
+    alert.className = 'alert alert-warning py-2 small designer-warnings';
+    const head = document.createElement('div');
+    head.className = 'fw-semibold';
+    head.textContent = warnings.length > 1
+      ? _('%(n)s warnings — WeCom shortens or changes these fields; the card can still be used.', {n: warnings.length})
+      : _('%(n)s warning — WeCom shortens or changes this field; the card can still be used.', {n: warnings.length});
+    alert.append(head, linkList(container, warnings, 'link-warning'));
+    return alert;
+  }
+
+  function summary(container, box, errors, warnings) {
+    const alert = document.createElement('div');
+    const extra = warnings.length ? [warningSummary(container, warnings)] : [];
     if (!errors.length) {
       alert.className = 'alert alert-success py-2 small';
       alert.textContent = _('No problems: this card can be used in a campaign.');
-      box.replaceChildren(alert);
+      box.replaceChildren(alert, ...extra);
       return;
     }
     alert.className = 'alert alert-danger py-2 small';
@@ -112,28 +165,13 @@
     head.textContent = errors.length > 1
       ? _("%(n)s problems — can't be used in a campaign until fixed (you can still save a draft).", {n: errors.length})
       : _("%(n)s problem — can't be used in a campaign until fixed (you can still save a draft).", {n: errors.length});
-    const list = document.createElement('ul');
-    list.className = 'mb-0 ps-3';
-    errors.forEach((error) => {
-      const link = document.createElement('a');
-      link.href = '#';
-      link.className = 'link-danger';
-      link.textContent = fieldLabel(error.path) || _('card');
-      link.addEventListener('click', (event) => {
-        event.preventDefault();
-        goTo(container, error.path);
-      });
-      const item = document.createElement('li');
-      item.append(link, document.createTextNode(': ' + error.message));
-      list.append(item);
-    });
-    alert.append(head, list);
-    box.replaceChildren(alert);
+    alert.append(head, linkList(container, errors, 'link-danger'));
+    box.replaceChildren(alert, ...extra);
   }
 
-  function show(container, box, errors) {
-    markFields(container, errors);
-    summary(container, box, errors);
+  function show(container, box, errors, warnings) {
+    markFields(container, errors, warnings || []);
+    summary(container, box, errors, warnings || []);
   }
 
   window.DesignerProblems = {show, findTarget, fieldLabel};

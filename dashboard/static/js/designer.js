@@ -17,7 +17,7 @@
     problems: $('problems'), note: $('client-note'), hidden: $('template_card'), name: $('name'),
     status: $('save-status'), form: $('card-form'), send: $('send-button'), sendWrap: $('send-wrap'),
   };
-  const state = {card: data.card, dirty: data.unsaved, errors: [], previewTimer: null, autosaveTimer: null, request: null};
+  const state = {card: data.card, dirty: data.unsaved, errors: [], warnings: [], previewTimer: null, autosaveTimer: null, request: null};
 
   function post(url, body) {
     return fetch(url, {
@@ -86,11 +86,12 @@
   function showPreview(json) {
     els.payload.textContent = JSON.stringify(json.payload, null, 2);
     state.errors = json.errors;
+    state.warnings = json.warnings || [];
     showErrors(json.errors);
   }
 
   function showErrors(errors) {
-    DesignerProblems.show(els.fields, els.problems, errors);
+    DesignerProblems.show(els.fields, els.problems, errors, state.warnings);
     showSendable(errors.length);
   }
 
@@ -171,6 +172,7 @@
       notes.textContent = [_('Imported.')].concat(json.notes).join(' ');
       notes.hidden = false;
       bootstrap.Modal.getOrCreateInstance($('import-modal')).hide();
+      state.warnings = json.warnings || [];
       state.errors = json.errors; // shown at once; the payload pane follows from the form's card
       onChange({structural: true});
     });
