@@ -60,6 +60,10 @@ class Defaults:
     DIRECTORY_READ_CONCURRENCY = 4  # departments read at once during a whole read
     DIRECTORY_READ_WAIT = 120  # seconds a request needing the directory waits for a read
     WELCOME_EVERY = 86400  # seconds: a member gets the welcome at most once in this long
+    # How the clicker's card changes after a click: "api" (the worker calls
+    # message/update_template_card with the event's ResponseCode) or "reply" (a passive reply in
+    # the callback's answer, which WeCom's docs do not reliably list for template_card_event).
+    AFTER_CLICK_VIA = "api"
 
 
 # Environment variable -> config key; the README's configuration table lists the same names.
@@ -89,6 +93,7 @@ ENVIRONMENT = {
     "WELCOME_EVERY": "WELCOME_EVERY",
     "SESSION_HOURS": "SESSION_HOURS",
     "REMEMBER_DAYS": "REMEMBER_DAYS",
+    "AFTER_CLICK_VIA": "AFTER_CLICK_VIA",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
             "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES", "DIRECTORY_SYNC_INTERVAL",
@@ -99,6 +104,7 @@ SECRETS = ("SECRET_KEY", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 CREDENTIALS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 #: deploy/systemd/dashboard.env.example ships SECRET_KEY=change-me-...: a key everyone knows.
 PLACEHOLDER_KEY_PREFIX = "change-me"
+AFTER_CLICK_WAYS = ("api", "reply")
 MIN_KEY_BYTES = 32
 HOW_TO_MAKE_A_KEY = "`python -c 'import secrets; print(secrets.token_hex(32))'`"
 
@@ -158,6 +164,7 @@ def load(app, test_config=None):
         app.config["SECRET_KEY"] = kept_secret(instance / "secret_key")
     problems += secret_key_problems(app.config["SECRET_KEY"], strong=not app.testing)
     problems += _locale_problems(app.config)
+    problems += _after_click_problems(app.config)
     if problems:
         raise ConfigError("\n".join(problems))
 
@@ -203,6 +210,13 @@ def _locale_problems(config) -> list[str]:
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         return [f"TIMEZONE {config['TIMEZONE']!r} is not a time zone: use a name such as "
                 "Asia/Shanghai."]
+    return []
+
+
+def _after_click_problems(config) -> list[str]:
+    """A mistyped AFTER_CLICK_VIA would otherwise leave every clicked card unchanged, silently."""
+    if config["AFTER_CLICK_VIA"] not in AFTER_CLICK_WAYS:
+        return [f"AFTER_CLICK_VIA must be api or reply, not {config['AFTER_CLICK_VIA']!r}."]
     return []
 
 

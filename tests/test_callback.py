@@ -342,7 +342,7 @@ def test_the_post_skips_flask_yet_answers_as_flask_would(tmp_path):
     still there for url_for, other methods to Flask as before."""
     from dashboard.security import HEADERS
 
-    app = callback_app(tmp_path)
+    app = callback_app(tmp_path, AFTER_CLICK_VIA="reply")  # an answer with a body
     make_campaign(app, after_click={"mode": "button", "replace_name": "已投票"})
     client = app.test_client()
     stored = post(client, card_xml(selected={"q_lunch": ["opt_a"]}))

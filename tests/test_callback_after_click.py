@@ -1,4 +1,5 @@
-"""After a click: the route answers with the encrypted passive reply the card version asks for."""
+"""After a click with AFTER_CLICK_VIA=reply: the route answers with the encrypted passive reply the
+card version asks for (the default, api, is in test_after_click_api.py)."""
 import copy
 
 import pytest
@@ -19,8 +20,12 @@ RSVP = {"card_type": "button_interaction", "main_title": {"title": "Offsite"},
         "button_list": [{"text": "参加", "key": "yes"}, {"text": "不参加", "key": "no"}]}
 
 
+def reply_app(tmp_path):
+    return callback_app(tmp_path, AFTER_CLICK_VIA="reply")
+
+
 def reply_for(tmp_path, template_card, after_click, xml):
-    app = callback_app(tmp_path)
+    app = reply_app(tmp_path)
     make_campaign(app, template_card, after_click=after_click)
     response = post(app.test_client(), xml)
     assert response.status_code == 200
@@ -75,7 +80,7 @@ def test_no_settings_or_mode_none_answers_an_empty_body(tmp_path):
 
 
 def test_a_duplicate_gets_the_same_reply_and_changes_nothing(tmp_path):
-    app = callback_app(tmp_path)
+    app = reply_app(tmp_path)
     make_campaign(app, after_click={"mode": "button", "replace_name": "已投票"})
     query, body = signed(card_xml(selected={"q_lunch": ["opt_a"]}))
     first, again = (post(app.test_client(), query=query, body=body) for _ in range(2))

@@ -56,6 +56,7 @@ def delivered(callback_id):
 
 
 def test_a_vote_in_the_inbox_is_stored_by_the_callback_route_and_greys_the_button(app, wecom, login, client):
+    app.config["AFTER_CLICK_VIA"] = "reply"  # the passive reply; api mode: test_after_click_api.py
     campaign = send_campaign(wecom, ["zhangwei", "lina"], {"mode": "button", "replace_name": "已投票"})
     card_id = inbox_card("zhangwei").id
     login("staff")
@@ -75,6 +76,7 @@ def test_a_vote_in_the_inbox_is_stored_by_the_callback_route_and_greys_the_butto
 
 
 def test_a_card_reply_replaces_the_clickers_card(app, wecom):
+    app.config["AFTER_CLICK_VIA"] = "reply"
     send_campaign(wecom, ["zhangwei"], {"mode": "card", "replace_name": "已选 {option}"})
     callback = inbox.act(inbox_card("zhangwei"), VOTE)
     db.session.commit()

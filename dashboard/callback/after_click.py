@@ -35,6 +35,12 @@ MAX_CAPTION = 20  # characters; WeCom shows about 10 on a button
 OPTION_SEPARATOR = "、"
 
 
+JOB = "dashboard.callback.jobs.after_click"  # the update job's name in queued work: never change it
+USED_FOR = "after_click"  # ResponseCode.used_for of a code this update claimed
+FAILED = USED_FOR + " failed"  # "... failed: why" gave up; "... failed N: why" is retried
+DEAD_CODE = frozenset({42022, 60140})  # the code is used, invalid or expired: never retried
+
+
 class AfterClickError(ValueError):
     """The after-click settings cannot be used; ``field`` names the setting at fault."""
 
@@ -102,12 +108,31 @@ def reply_xml(event, config: dict | None, template_card: dict, corp_id: str) -> 
     now = int(time.time())
     if mode == "button":
         return update_button_xml(event.from_user, corp_id, caption, now)
+    return update_template_card_xml(event.from_user, corp_id, _new_card(config, template_card, event, caption), now)
+
+
+def update_request(event, config: dict | None, template_card: dict) -> dict | None:
+    """The keyword arguments of ``update_template_card`` (after the event's response code) that
+    change the clicker's card as the passive reply would: only the clicker (``userids``), and
+    ``replace_name`` (WeCom's ``button.replace_name``) or the replacement ``template_card``.
+    None when the card stays as it is."""
+    mode = (config or {}).get("mode", "none")
+    if mode == "none" or template_card.get("card_type") not in INTERACTIVE:
+        return None
+    caption = caption_for(config, template_card, event)
+    if mode == "button":
+        return {"userids": [event.from_user], "replace_name": caption}
+    return {"userids": [event.from_user], "template_card": _new_card(config, template_card, event, caption)}
+
+
+def _new_card(config: dict, template_card: dict, event, caption: str) -> dict:
+    """The configured replacement card, or the clicked card made read-only; captioned."""
     card = config.get("card")
     if card is None:
-        card = replacement_card(template_card, event.selected, caption)
-    elif "replace_text" not in card and card.get("card_type") in INTERACTIVE:
-        card = {**card, "replace_text": caption}
-    return update_template_card_xml(event.from_user, corp_id, card, now)
+        return replacement_card(template_card, event.selected, caption)
+    if "replace_text" not in card and card.get("card_type") in INTERACTIVE:
+        return {**card, "replace_text": caption}
+    return card
 
 
 def caption_for(config: dict, template_card: dict, event) -> str:
@@ -179,3 +204,11 @@ def example(version: CardVersion) -> dict | None:
     replacement = config.get("card") or replacement_card(card, choice, caption)
     return {"mode": "card", "caption": caption,
             "card_json": json.dumps(replacement, ensure_ascii=False, indent=2)}
+
+
+def failure(used_for: str | None) -> tuple[str, bool] | None:
+    """(why, retrying) of a code whose after-click update failed, from its ``used_for``, or None."""
+    if not used_for or not used_for.startswith(FAILED):
+        return None
+    head, _sep, why = used_for.partition(": ")
+    return why, head != FAILED

@@ -117,6 +117,18 @@ def claim(code: ResponseCode, used_for: str) -> bool:
     return result.rowcount == 1
 
 
+def reclaim(code: ResponseCode, failed: str, used_for: str) -> bool:
+    """Take back a claimed code whose last use failed (``used_for`` starting with ``failed``) for
+    another try, and COMMIT; False when another run took it first, or it was not left so. A
+    code that failed stays claimed, so nothing else spends it between two tries."""
+    result = db.session.execute(
+        db.update(ResponseCode).where(ResponseCode.id == code.id,
+                                      ResponseCode.used_for.startswith(failed, autoescape=True))
+        .values(used_for=used_for))
+    db.session.commit()
+    return result.rowcount == 1
+
+
 def release(code: ResponseCode) -> None:
     """Give back a claimed code that surely never reached WeCom (the caller commits)."""
     db.session.execute(db.update(ResponseCode).where(ResponseCode.id == code.id)

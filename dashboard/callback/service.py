@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from .. import wecom_app
+from .. import tasks, wecom_app
 from ..extensions import db
 from ..directory import jobs as directory_jobs
 from ..models import CardEvent, DirectoryChange, ResponseCode, utcnow
@@ -187,7 +187,11 @@ def on_card_event(conn, event, xml: str, call: Call) -> Answer:
         outcome = "self-test" if event.task_id.startswith(SELF_TEST_PREFIX) else "unmatched"
         store(conn, event, xml, call, None, outcome)
         return Answer(200)
-    store(conn, event, xml, call, target, "stored")
+    stored = store(conn, event, xml, call, target, "stored")
+    if current_app.config["AFTER_CLICK_VIA"] == "api":  # the worker updates the card (PROTOCOL §2.3)
+        if stored and _changes_card(event, target):  # a duplicate: its update is queued already
+            queue(_queue_update, conn, event.dedupe_key)
+        return Answer(200)
     reply = _reply(event, call, target)  # a duplicate gets the same reply again
     return Answer(200, reply, "text/xml" if reply else "text/plain")
 
@@ -306,6 +310,17 @@ def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:
 
 def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value else None
+
+
+def _changes_card(event, target) -> bool:
+    """A click on a card whose version says what the clicker's card becomes."""
+    return event.kind == "template_card_event" and (target.after_click or {}).get("mode", "none") != "none"
+
+
+def _queue_update(conn, dedupe_key: str) -> None:
+    """Queue the after-click update with the stored event's id (after_click.JOB)."""
+    event_id = conn.execute(_KNOWN, {"key": dedupe_key}).scalar_one()
+    tasks.enqueue(after_click.JOB, event_id)
 
 
 def _reply(event, call: Call, target) -> str:

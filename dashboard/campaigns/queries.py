@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from ..callback import after_click
 from ..callback.after_click import INTERACTIVE
 from ..cards import service as card_service
 from ..cards.spec import field_label
 from ..extensions import db
 from ..i18n import card_error_text
-from ..models import AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, SendBatch, utcnow
+from ..models import (AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, ResponseCode, SendBatch,
+                      utcnow)
 from ..models.event import REPLY
 from ..directory import snapshot
 from . import delivery, limits, plan
@@ -373,6 +375,17 @@ class Summary:
     failed: int  # refused by WeCom or not delivered
     reasons: list[tuple[str, str, int]]  # (ledger state, why in words, people), most first
     cancelled: int
+    after_click_failures: list[AfterClickFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AfterClickFailure:
+    """A clicker whose card the after-click update did not change (yet): the code's last failure."""
+
+    userid: str | None
+    clicked_at: datetime  # when the code was claimed, seconds after the click
+    why: str  # "errcode 60140", "no answer"
+    retrying: bool  # another try is queued while the code is valid
 
 
 def summary(campaign: Campaign) -> Summary:
@@ -387,7 +400,22 @@ def summary(campaign: Campaign) -> Summary:
     return Summary(recipients=sum(states.values()), sent=states["accepted"],
                    answered=_answered(campaign), failed=sum(states[s] for s in MISSED),
                    reasons=[(state, why, n) for (state, why), n in reasons.most_common()],
-                   cancelled=states["cancelled"])
+                   cancelled=states["cancelled"], after_click_failures=after_click_failures(campaign))
+
+
+def after_click_failures(campaign: Campaign, now: datetime | None = None) -> list[AfterClickFailure]:
+    """The campaign's after-click updates whose last try failed (AFTER_CLICK_VIA=api), newest first."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        db.select(ResponseCode.userid, ResponseCode.used_at, ResponseCode.used_for, ResponseCode.expires_at)
+        .where(ResponseCode.campaign_id == campaign.id,
+               ResponseCode.used_for.startswith(after_click.FAILED, autoescape=True))
+        .order_by(ResponseCode.used_at.desc(), ResponseCode.id.desc()))
+    failures = []
+    for userid, used_at, used_for, expires_at in rows:
+        why, retrying = after_click.failure(used_for)
+        failures.append(AfterClickFailure(userid, used_at, why, retrying and expires_at > now))
+    return failures
 
 
 def _answered(campaign: Campaign) -> int | None:
