@@ -25,7 +25,7 @@ ENGLISH = [
         {"path": "template_card.colour", "code": None,
          "message": "Unknown field “colour”: WeCom does not accept it here. Remove it."},
         {"path": "template_card.button_list[0].text", "code": 42038,
-         "message": "Text is 12 characters; WeCom shows at most 10. Shorten it."}]}),
+         "message": "Text is 12 characters; WeCom shows at most 10. Shorten it."}], "warnings": []}),
     ("post", "/cards", {"name": " ", "template_card": BUTTON_CARD, "tags": []}, 422, {
         "error": "Unprocessable Entity",
         "message": "The request has 2 problems; each is listed in errors at its path.",

@@ -119,11 +119,14 @@ def _post(callback: SandboxCallback, held_back: bool) -> tuple[dict, bytes]:
     return attempt, content
 
 
+EMPTY_ANSWER = "empty answer: no passive reply"  # the stored note; queries shows it translated
+
+
 def apply_reply(callback: SandboxCallback, content: bytes) -> str:
     """Verify, decrypt and apply a passive reply to the clicker's card; returns what happened."""
     if not content.strip():
         callback.reply_kind = "none"
-        return "empty answer: no passive reply"
+        return EMPTY_ANSWER
     try:
         envelope = parse_xml(content)["xml"]
         sandbox = crypto()

@@ -135,16 +135,26 @@ def _card(row: SandboxInboxCard, last: SandboxCallback | None) -> dict:
 
 
 def _callback(callback: SandboxCallback) -> dict:
-    replies = [a["reply"] for a in callback.attempts if a.get("reply")]
+    attempts = [_shown_attempt(a) for a in callback.attempts]
+    replies = [a["reply"] for a in attempts if a.get("reply")]
     chat = is_chat(callback)
     return {"id": callback.id, "card_id": callback.inbox_card_id, "userid": callback.userid,
             "time": _local(callback.created_at), "chat": chat,
             "title": summary(callback) if chat else message_title(callback.inbox_card.message),
             "event": callback.event,
             "event_key": callback.event_key, "selected": callback.selected or {},
-            "status": callback.status, "attempts": callback.attempts,
+            "status": callback.status, "attempts": attempts,
             "reply_kind": callback.reply_kind, "reply": replies[-1] if replies else None,
             "xml": callback.xml}
+
+
+def _shown_attempt(attempt: dict) -> dict:
+    """An attempt as the page shows it: the usual empty answer in the page's language (the
+    stored note is the log's English)."""
+    if attempt.get("reply") != callbacks.EMPTY_ANSWER:
+        return attempt
+    return {**attempt, "reply": _("Empty answer, no passive reply (the app may change the card "
+                                  "through update_template_card).")}
 
 
 def summary(callback: SandboxCallback) -> str:
