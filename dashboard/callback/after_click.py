@@ -2,11 +2,15 @@
 
 Configured per card version in ``CardVersion.after_click``::
 
-    {"mode": "none" | "button" | "card", "replace_name": "已选择：{option}", "card": {...}}
+    {"mode": "none" | "button" | "card", "replace_name": "已选择：{option}", "card": {...},
+     "menu": {"<action_menu key>": {"mode": "button" | "card", "replace_name": ..., "card": ...}}}
 
-``{option}`` becomes the texts of the chosen options (or of the clicked button). "card" with no
-explicit card replaces the card with itself, the options disabled, the choices checked and the
-button greyed out with the caption. The reply is the passive reply of PROTOCOL §5.3-5.4.
+``{option}`` becomes the texts of the chosen options (or of the clicked button, or of the picked
+menu item). "card" with no explicit card replaces the card with itself, the options disabled, the
+choices checked and the button greyed out with the caption. ``menu`` answers a pick from the card's
+top-right menu (``template_card_menu_event``) the same way, per item; notice cards have a menu but
+nothing to grey out, so their items answer with a replacement card or not at all. The update is
+the passive reply of PROTOCOL §5.3-5.4 or the API's update_template_card (AFTER_CLICK_VIA).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..i18n import card_error_text
 from ..models import CardVersion, audit
+from ..models.event import MENU
 from ..wecom.cards import validate
 from ..wecom.replies import update_button_xml, update_template_card_xml
 from . import targets
@@ -28,6 +33,7 @@ MODES = {"none": _l("Reply nothing (the card stays as it is)"),
          "button": _l("Grey out the button with a caption"),
          "card": _l("Replace the clicker's card")}
 INTERACTIVE = ("button_interaction", "vote_interaction", "multiple_interaction")
+MENU_CARDS = ("text_notice", "news_notice", "button_interaction")  # the types with an action_menu
 DEFAULT_CAPTION = "已提交"
 OPTION_CAPTION = "已选择：{option}"
 CHOICE_TYPES = ("vote_interaction", "multiple_interaction")  # cards whose click names options
@@ -42,40 +48,108 @@ DEAD_CODE = frozenset({42022, 60140})  # the code is used, invalid or expired: n
 
 
 class AfterClickError(ValueError):
-    """The after-click settings cannot be used; ``field`` names the setting at fault."""
+    """The after-click settings cannot be used; ``field`` names the setting at fault, of the menu
+    item ``menu_key`` when it is one item's answer."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, menu_key: str | None = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.menu_key = field, menu_key
 
 
 def check(data: dict, template_card: dict) -> dict:
     """The settings, normalized, for a card; AfterClickError says what is wrong."""
+    config = _check_answer(data, template_card)
+    if menu := _check_menu(data.get("menu"), template_card):
+        config["menu"] = menu
+    return config
+
+
+def _check_answer(data: dict, template_card: dict, menu_key: str | None = None) -> dict:
+    """One answer: to a click, or to a pick of the menu item ``menu_key``."""
+    def refuse(field: str, message: str) -> AfterClickError:
+        return AfterClickError(field, message, menu_key)
+
     mode = data.get("mode") or "none"
     if mode not in MODES:
-        raise AfterClickError("mode", _("Choose one of: %(allowed)s.", allowed=", ".join(MODES)))
+        raise refuse("mode", _("Choose one of: %(allowed)s.", allowed=", ".join(MODES)))
     if mode == "none":
         return {"mode": "none"}
-    if template_card.get("card_type") not in INTERACTIVE:
+    card_type = template_card.get("card_type")
+    if menu_key is None and card_type not in INTERACTIVE:
         raise AfterClickError("mode", _("Only button, vote and multiple-choice cards call back "
                                         "when clicked; this card can only reply nothing."))
+    if mode == "button" and card_type not in INTERACTIVE:
+        raise refuse("mode", _("This card has no button to grey out: answer with a "
+                                                "replacement card, or nothing."))
+    if mode == "card" and card_type not in INTERACTIVE and not data.get("card"):
+        raise refuse("card", _("Give the replacement card: a notice card has no "
+                                                "button or options to turn read-only."))
     caption = (data.get("replace_name") or "").strip()
     if len(caption) > MAX_CAPTION:
-        raise AfterClickError("replace_name", _("At most %(n)s characters.", n=MAX_CAPTION))
+        raise refuse("replace_name", _("At most %(n)s characters.", n=MAX_CAPTION))
     if mode == "button" and not caption:
-        raise AfterClickError("replace_name", _("Give the caption the button shows, e.g. 已投票."))
+        raise refuse("replace_name", _("Give the caption the button shows, e.g. 已投票."))
     config = {"mode": mode, "replace_name": caption or DEFAULT_CAPTION}
     card = data.get("card") or None
     if card is not None and not isinstance(card, dict):
-        raise AfterClickError("card", _("The replacement card must be a JSON object."))
+        raise refuse("card", _("The replacement card must be a JSON object."))
     sample = card or replacement_card(template_card, _sample_choice(template_card), config["replace_name"])
     if mode == "card" and (errors := validate(sample, for_update=True)):
         problems = "; ".join(f"{e.path}: {card_error_text(e)}" for e in errors[:3])
-        raise AfterClickError("card", problems if card else _(
+        raise refuse("card", problems if card else _(
             "the card with its options disabled: %(detail)s", detail=problems))
     if mode == "card" and card:
         config["card"] = card
     return config
+
+
+def menu_items(template_card: dict) -> list[dict]:
+    """The card's menu items (``action_menu.action_list``) that have a key; [] for other cards."""
+    if template_card.get("card_type") not in MENU_CARDS:
+        return []
+    menu = template_card.get("action_menu")
+    items = menu.get("action_list") if isinstance(menu, dict) else None
+    return [item for item in items or () if isinstance(item, dict) and item.get("key")]
+
+
+def _check_menu(menu, template_card: dict) -> dict:
+    """The answers per menu key; items no longer in the card's menu and "nothing" are left out."""
+    if not menu:
+        return {}
+    if not isinstance(menu, dict):
+        raise AfterClickError("menu", _("The menu answers must be an object keyed by menu key."))
+    answers = {}
+    for item in menu_items(template_card):
+        data = menu.get(item["key"])
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise AfterClickError("mode", _("Choose one of: %(allowed)s.", allowed=", ".join(MODES)),
+                                  item["key"])
+        answer = _check_answer(data, template_card, item["key"])
+        if answer["mode"] != "none":
+            answers[item["key"]] = answer
+    return answers
+
+
+def answer_for(event, config: dict | None) -> dict:
+    """The settings that answer this event: the card's own for a click, its item's for a menu pick."""
+    config = config or {}
+    if getattr(event, "kind", None) == MENU:
+        return (config.get("menu") or {}).get(event.event_key) or {"mode": "none"}
+    return config
+
+
+def _answers(event, answer: dict, template_card: dict) -> bool:
+    """Whether ``answer`` changes the card: not "none", and a click only on a card that calls back."""
+    if answer.get("mode", "none") == "none":
+        return False
+    return getattr(event, "kind", None) == MENU or template_card.get("card_type") in INTERACTIVE
+
+
+def changes_card(event, config: dict | None, template_card: dict) -> bool:
+    """Whether a click or a menu pick on this card changes the clicker's card."""
+    return _answers(event, answer_for(event, config), template_card)
 
 
 def default_settings(template_card: dict) -> dict | None:
@@ -100,15 +174,15 @@ def set_after_click(version: CardVersion, data: dict, *, actor=None) -> dict:
 
 
 def reply_xml(event, config: dict | None, template_card: dict, corp_id: str) -> str | None:
-    """The passive reply's inner XML for a click, or None to answer with an empty body."""
-    mode = (config or {}).get("mode", "none")
-    if mode == "none" or template_card.get("card_type") not in INTERACTIVE:
+    """The passive reply's inner XML for a click or a menu pick, or None to answer with an empty body."""
+    answer = answer_for(event, config)
+    if not _answers(event, answer, template_card):
         return None
-    caption = caption_for(config, template_card, event)
+    caption = caption_for(answer, template_card, event)
     now = int(time.time())
-    if mode == "button":
+    if answer["mode"] == "button":
         return update_button_xml(event.from_user, corp_id, caption, now)
-    return update_template_card_xml(event.from_user, corp_id, _new_card(config, template_card, event, caption), now)
+    return update_template_card_xml(event.from_user, corp_id, _new_card(answer, template_card, event, caption), now)
 
 
 def update_request(event, config: dict | None, template_card: dict) -> dict | None:
@@ -116,20 +190,20 @@ def update_request(event, config: dict | None, template_card: dict) -> dict | No
     change the clicker's card as the passive reply would: only the clicker (``userids``), and
     ``replace_name`` (WeCom's ``button.replace_name``) or the replacement ``template_card``.
     None when the card stays as it is."""
-    mode = (config or {}).get("mode", "none")
-    if mode == "none" or template_card.get("card_type") not in INTERACTIVE:
+    answer = answer_for(event, config)
+    if not _answers(event, answer, template_card):
         return None
-    caption = caption_for(config, template_card, event)
-    if mode == "button":
+    caption = caption_for(answer, template_card, event)
+    if answer["mode"] == "button":
         return {"userids": [event.from_user], "replace_name": caption}
-    return {"userids": [event.from_user], "template_card": _new_card(config, template_card, event, caption)}
+    return {"userids": [event.from_user], "template_card": _new_card(answer, template_card, event, caption)}
 
 
 def _new_card(config: dict, template_card: dict, event, caption: str) -> dict:
     """The configured replacement card, or the clicked card made read-only; captioned."""
     card = config.get("card")
     if card is None:
-        return replacement_card(template_card, event.selected, caption)
+        return replacement_card(template_card, _chosen(event), caption)
     if "replace_text" not in card and card.get("card_type") in INTERACTIVE:
         return {**card, "replace_text": caption}
     return card
@@ -149,11 +223,18 @@ def option_texts(template_card: dict, event) -> list[str]:
         for option in question.get("option_list") or ():
             texts[(question.get("question_key"), option.get("id"))] = option.get("text")
     chosen = [texts.get((key, option_id)) or option_id
-              for key, ids in event.selected.items() for option_id in ids]
+              for key, ids in _chosen(event).items() for option_id in ids]
     if chosen:
         return chosen
-    buttons = {b.get("key"): b.get("text") for b in template_card.get("button_list") or ()}
-    return [buttons[event.event_key]] if buttons.get(event.event_key) else []
+    clickable = menu_items(template_card) if getattr(event, "kind", None) == MENU else \
+        template_card.get("button_list") or ()
+    texts = {b.get("key"): b.get("text") for b in clickable if isinstance(b, dict)}
+    return [texts[event.event_key]] if texts.get(event.event_key) else []
+
+
+def _chosen(event) -> dict[str, list[str]]:
+    """The options an event chose; a menu pick chooses none."""
+    return getattr(event, "selected", None) or {}
 
 
 def replacement_card(template_card: dict, selected: dict[str, list[str]], replace_text: str) -> dict:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from .. import tasks, wecom_app
 from ..extensions import db
 from ..models import Campaign, CardEvent, ResponseCode, utcnow
+from ..models.event import MENU, REPLY
 from ..wecom.errors import ApiError, RetryableError
 from . import after_click as settings
 from . import codes, polls, rollup
@@ -37,12 +38,13 @@ def after_click(event_id: int, attempt: int = 1) -> None:
     while the code is valid, unless WeCom says the code is used or invalid.
     """
     event = db.session.get(CardEvent, event_id)
-    if event is None or not event.response_code or event.event != "template_card_event":
+    if event is None or not event.response_code or event.event not in (REPLY, MENU):
         return
     campaign = db.session.get(Campaign, event.campaign_id) if event.campaign_id else None
     if campaign is None:
         return
-    click = SimpleNamespace(from_user=event.from_user, selected=event.selected or {}, event_key=event.event_key)
+    click = SimpleNamespace(kind=event.event, from_user=event.from_user, selected=event.selected or {},
+                            event_key=event.event_key)
     version = campaign.card_version
     request = settings.update_request(click, version.after_click, version.template_card)
     if request is None:

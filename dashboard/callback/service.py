@@ -24,6 +24,7 @@ from ..models import CardEvent, DirectoryChange, ResponseCode, utcnow
 from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
 from ..wecom.events import GenericMessage, SuiteNotice, parse_event
+from ..wecom.replies import update_button_xml
 from . import after_click, allow, journal, rows, targets
 from .rows import RowInsert
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 RESPONSE_CODE_LIFE = timedelta(hours=24)  # PROTOCOL §2.3: 72 h in current docs; design for 24 h
 SELF_TEST_PREFIX = "selftest-"  # task ids of the diagnostics self-test: kept, never reported
+SELF_TEST_CARD_PREFIX = SELF_TEST_PREFIX + "card-"  # the live self-test's card, sent to an admin
+SELF_TEST_REPLY = "已收到（被动回复）"  # its button after a click when AFTER_CLICK_VIA=reply
 REASONS = {  # official error name -> the short reason shown and counted on the diagnostics page
     "ValidateSignature_Error": "bad signature", "ParseXml_Error": "malformed XML",
     "ComputeSignature_Error": "missing parameter", "ValidateCorpid_Error": "wrong receive id",
@@ -186,7 +189,7 @@ def on_card_event(conn, event, xml: str, call: Call) -> Answer:
     if target is None:
         outcome = "self-test" if event.task_id.startswith(SELF_TEST_PREFIX) else "unmatched"
         store(conn, event, xml, call, None, outcome)
-        return Answer(200)
+        return _self_test_reply(event, call)
     stored = store(conn, event, xml, call, target, "stored")
     if current_app.config["AFTER_CLICK_VIA"] == "api":  # the worker updates the card (PROTOCOL §2.3)
         if stored and _changes_card(event, target):  # a duplicate: its update is queued already
@@ -313,8 +316,8 @@ def _clip(value: str | None, size: int) -> str | None:
 
 
 def _changes_card(event, target) -> bool:
-    """A click on a card whose version says what the clicker's card becomes."""
-    return event.kind == "template_card_event" and (target.after_click or {}).get("mode", "none") != "none"
+    """A click or a menu pick on a card whose version says what the clicker's card becomes."""
+    return after_click.changes_card(event, target.after_click, target.template_card)
 
 
 def _queue_update(conn, dedupe_key: str) -> None:
@@ -323,9 +326,21 @@ def _queue_update(conn, dedupe_key: str) -> None:
     tasks.enqueue(after_click.JOB, event_id)
 
 
+def _self_test_reply(event, call: Call) -> Answer:
+    """A click on the live self-test's card, with AFTER_CLICK_VIA=reply: a passive reply greys its
+    button (SELF_TEST_REPLY), so the admin sees on the phone whether WeCom applies passive replies
+    to template_card_event. Anything else: the empty answer."""
+    if (current_app.config["AFTER_CLICK_VIA"] != "reply" or event.kind != "template_card_event"
+            or not event.task_id.startswith(SELF_TEST_CARD_PREFIX)):
+        return Answer(200)
+    crypto = wecom_app.crypto()
+    inner = update_button_xml(event.from_user, crypto.receive_id, SELF_TEST_REPLY, int(time()))
+    return Answer(200, crypto.encrypt_reply(inner, call.nonce, call.timestamp), "text/xml")
+
+
 def _reply(event, call: Call, target) -> str:
     """The encrypted passive reply for the clicker, or "" (PROTOCOL §4.6, §5.4)."""
-    if event.kind != "template_card_event" or not target.after_click:
+    if not _changes_card(event, target):
         return ""
     crypto = wecom_app.crypto()
     try:
