@@ -1,11 +1,12 @@
 """WeCom's change_contact callbacks through the real route (issue 18, point 3): verified, stored
 exactly once with the card events, applied to the directory by the worker, listed on the
 diagnostics page."""
+import threading
 import time
 
 import pytest
 
-from dashboard.directory import sync
+from dashboard.directory import jobs, snapshot, sync
 from dashboard.extensions import db
 from dashboard.models import CardEvent, DirectoryChange, DirectoryUser
 from dashboard.wecom.crypto import CallbackCrypto
@@ -83,3 +84,34 @@ def test_the_diagnostics_page_lists_the_changes(app, client):
     table = page[page.index('id="directory-changes"'):]
     assert "Member changed" in table and "lisi → lisi2" in table and "Member deleted" in table
     assert "change_contact" in page[page.index('id="callback-log"'):]  # with the card events
+
+
+def test_a_change_applied_while_a_whole_read_runs_survives_the_read(app, client, fake):
+    """The read listed department 2 before a member joined it; WeCom's change_contact for the
+    join came while the read was still going and was applied at once. Replacing the copy with
+    the read must not drop the member: the change is applied again on top of the new copy."""
+    tag_reads = len(fake.calls("/tag/get"))
+    with app.app_context():
+        read_before = snapshot.state().read_at
+    fake.hang_next(1.5, path="/tag/get")  # the read pauses after every department's members
+
+    def worker_read():
+        with app.app_context():
+            jobs.read("test")  # the worker's job (the queue runs it in place)
+
+    reader = threading.Thread(target=worker_read)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(fake.calls("/tag/get")) == tag_reads and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(fake.calls("/tag/get")) > tag_reads, "the read never reached the tags"
+        post(app, client, change_xml("create_user", int(time.time()) + 1, UserID="newbie", Name="新人",
+                                     Department="2"))
+        assert member(app, "newbie") == ("新人", [2])  # applied while the read runs
+    finally:
+        reader.join()
+    with app.app_context():
+        assert snapshot.state().read_at > read_before  # the read ended and replaced the copy
+        assert snapshot.counts().users == 5
+    assert member(app, "newbie") == ("新人", [2])

@@ -2,6 +2,7 @@
 HTTP, first need, the periodic sync, a failed read, hidden names, the API and the check's snapshot."""
 import io
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,13 +12,14 @@ from dashboard.campaigns import queries, service
 from dashboard.directory import jobs, snapshot, sync
 from dashboard.directory import service as directory_service
 from dashboard.extensions import db
-from dashboard.models import (AuditLog, Campaign, Delivery, DirectoryDepartment, DirectoryState,
-                              DirectoryUser, utcnow)
+from dashboard.models import (AuditLog, Campaign, Delivery, DirectoryChange, DirectoryDepartment,
+                              DirectoryState, DirectoryUser, utcnow)
 from dashboard.wecom.errors import ApiError
 from tests.campaign_factories import card_version, make_campaign, wired
 from tests.conftest import PASSWORD
 from tests.fake_wecom import FakeWeCom
 from tests.test_api import issue_token
+from tests.test_directory_callback import change_xml, post
 
 
 @pytest.fixture
@@ -157,6 +159,10 @@ def test_hidden_names_show_userids_explain_and_an_import_names_them(tmp_path):
         client.post("/login", data={"username": "admin", "password": PASSWORD})
         page = client.get("/directory/").get_data(as_text=True)
         assert 'id="names-hidden"' in page and "通讯录权限" in page
+        settings = client.get("/settings/").get_data(as_text=True)
+        panel = settings[settings.index('id="settings-directory"'):]
+        panel = panel[:panel.index("Open the directory")]
+        assert "grant it the contacts permission in the admin console" in panel
         export = "账号,姓名,部门\nlisi,李四,总部/研发部\nwangwu,王五,总部/研发部\nzhaoliu,赵六,总部/市场部\n"
         response = client.post("/directory/import", data={"export": (_file(export), "members.csv")},
                                content_type="multipart/form-data")
@@ -203,6 +209,28 @@ def test_the_waiting_page_shows_progress_while_the_worker_reads(app, fake, clien
     assert client.get("/directory/reading?next=https://evil.example/").status_code == 200
     assert 'data-next="https://evil' not in client.get(
         "/directory/reading?next=https://evil.example/").get_data(as_text=True)
+
+
+def test_a_change_from_wecom_before_the_first_read_does_not_pass_for_a_read(app, fake, client):
+    """A member joined a department the copy lacks before the directory was ever read (the first
+    read failed, or periodic reads are off): the change waits for the first read, which brings it,
+    instead of leaving a copy of one member that first need would take for the directory."""
+    app.config["DIRECTORY_SYNC_INTERVAL"] = 0
+    app.extensions["huey"].immediate = True  # the worker applies the change at once, if it may
+    fake.add_user("newbie", "新人", [2])
+    assert post(app, client, change_xml("create_user", int(time.time()) - 5, UserID="newbie",
+                                        Department="2")).status_code == 200
+    with app.app_context():
+        assert snapshot.never_read() and snapshot.counts() == snapshot.Counts(0, 0, 0)
+        campaign_id = make_campaign({"all": True}).id
+    headers = {"Authorization": f"Bearer {issue_token(app, 'staff')}"}
+    check = client.get(f"/api/v1/campaigns/{campaign_id}/check", headers=headers)
+    assert check.status_code == 200 and check.json["recipients"] == 5  # first need read it whole
+    with app.app_context():
+        jobs._apply()  # the worker's next sweep settles the change: it is in the read
+        change = db.session.scalar(db.select(DirectoryChange))
+        assert change.applied_at is not None and change.outcome.startswith("in the read of")
+        assert snapshot.counts().users == 5
 
 
 # --- the API --------------------------------------------------------------------------------
@@ -277,6 +305,27 @@ def test_a_change_elsewhere_in_the_directory_does_not_stop_a_send(app, fake):
         assert queries.changed_since_check(campaign, queries.check(campaign)) == []
         service.send(campaign, actor="test")
         assert campaign.status == "sending"
+
+
+def test_a_check_through_the_api_is_kept_as_the_check_pages_is(app, fake, client, login):
+    """Checked on the page, the directory changed, checked again through the API: the send goes
+    to the people the API's check counted (it was refused with 409 on every try before)."""
+    read(app)
+    with app.app_context():
+        campaign_id = make_campaign({"departments": [2]}).id
+    login("staff")
+    assert client.get(f"/campaigns/{campaign_id}/check").status_code == 200
+    fake.add_user("newbie", "新人", [2])
+    read(app)
+    headers = {"Authorization": f"Bearer {issue_token(app, 'staff')}"}
+    api = app.test_client()
+    assert api.post(f"/api/v1/campaigns/{campaign_id}/send", headers=headers).status_code == 409
+    checked = api.get(f"/api/v1/campaigns/{campaign_id}/check", headers=headers)
+    assert checked.status_code == 200 and checked.json["recipients"] == 3
+    assert api.post(f"/api/v1/campaigns/{campaign_id}/send", headers=headers).status_code == 202
+    with app.app_context():
+        people = db.session.scalars(db.select(Delivery.userid).filter_by(campaign_id=campaign_id)).all()
+        assert sorted(people) == ["lisi", "newbie", "wangwu"]
 
 
 def test_a_send_through_the_api_reads_a_directory_never_read(app, fake):

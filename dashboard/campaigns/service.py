@@ -225,9 +225,13 @@ def refresh_directory(*, actor=None) -> sync.ReadResult:
 
 
 def check(campaign: Campaign, *, actor=None) -> queries.Check:
-    """The check before sending (queries.check), the directory read first if it never was."""
+    """The check before sending (queries.check), the directory read first if it never was; a
+    draft keeps what it showed (record_check), as the check page does."""
     _first_need(campaign.recipients, actor)
-    return queries.check(campaign)
+    result = queries.check(campaign)
+    if campaign.status == "draft":
+        record_check(campaign, result.userids)
+    return result
 
 
 def _first_need(recipients: dict, actor) -> None:

@@ -47,9 +47,12 @@ Outcome = tuple[str, bool]  # what applying did, in English; whether the copy ch
 def apply_pending(client: WeComClient, *, limit: int = 500) -> int:
     """Apply up to ``limit`` pending changes in CreateTime order and commit (in an app context).
 
-    Returns how many were settled (applied, stale or already in a read); 0 when none were pending
-    or the first one is waiting for WeCom.
+    Returns how many were settled (applied, stale or already in a read); 0 when none were pending,
+    the first one is waiting for WeCom, or the directory was never read: then the first whole read
+    brings every change so far, and a copy made of changes alone would pass for a read.
     """
+    if snapshot.never_read():
+        return 0
     pending = db.session.scalars(
         db.select(DirectoryChange).where(DirectoryChange.applied_at.is_(None))
         .order_by(DirectoryChange.create_time, DirectoryChange.id).limit(limit)).all()

@@ -35,12 +35,15 @@ def apply_soon() -> None:
 
 
 def _read(actor: str) -> None:
+    """A whole read, then the changes WeCom made since it began (sync.run leaves them pending)."""
     try:
         sync.run(actor=actor)
     except sync.ReadBusy:
         log.info("directory read requested by %s: another read is under way", actor)
+        return
     except WeComError:
-        pass  # recorded on the state row and logged by sync.run
+        return  # recorded on the state row and logged by sync.run
+    _apply()
 
 
 def _apply() -> None:

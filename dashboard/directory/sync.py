@@ -23,8 +23,8 @@ from flask import current_app
 
 from .. import wecom_app
 from ..extensions import db
-from ..models import (DirectoryDepartment, DirectoryStamp, DirectoryState, DirectoryTag,
-                      DirectoryUser, audit, utcnow)
+from ..models import (DirectoryChange, DirectoryDepartment, DirectoryStamp, DirectoryState,
+                      DirectoryTag, DirectoryUser, audit, utcnow)
 from ..wecom.client import WeComClient
 from ..wecom.errors import ApiError, WeComError
 from . import snapshot
@@ -176,6 +176,7 @@ def run(*, actor: str = "system", client: WeComClient | None = None) -> ReadResu
     now = utcnow()
     replace(fetched, now)
     _forget_stamps(started)
+    _reopen_changes(started)
     db.session.execute(db.update(DirectoryState).filter_by(id=snapshot.STATE_ID).values(
         read_at=now, read_started_at=started, running_since=None, error=None, error_at=None,
         names_hidden=fetched.names_hidden, version=DirectoryState.version + 1))
@@ -228,6 +229,15 @@ def _forget_stamps(started: datetime) -> None:
     """Changes WeCom made before this read began are in it: their stamps are no longer needed
     (apply_pending settles those changes, moving a renamed member's history too)."""
     db.session.execute(db.delete(DirectoryStamp).where(DirectoryStamp.create_time < int(started.timestamp())))
+
+
+def _reopen_changes(started: datetime) -> None:
+    """Changes WeCom made after this read began may be missing from it (it may have listed their
+    department before), yet some were applied to the copy the read replaces: they are pending
+    again, to be applied on top of the new copy (applying a change twice is harmless)."""
+    db.session.execute(db.update(DirectoryChange).where(
+        DirectoryChange.create_time >= int(started.timestamp()), DirectoryChange.applied_at.is_not(None)
+    ).values(applied_at=None, outcome=None))
 
 
 def due(now: datetime | None = None) -> bool:
