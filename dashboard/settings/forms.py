@@ -7,3 +7,6 @@ from wtforms import SubmitField
 class SelfTestForm(FlaskForm):
     submit = SubmitField(_l("Run the self-test"))
 
+
+class TestCardForm(FlaskForm):
+    submit = SubmitField(_l("Send me a test card"))

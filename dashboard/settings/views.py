@@ -1,5 +1,6 @@
 """Admin diagnostics of the callback, and the after-click and close-poll pages of cards and campaigns."""
 import json
+from dataclasses import asdict
 
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
@@ -13,8 +14,8 @@ from ..directory import service as directory_service
 from ..directory import snapshot as directory_snapshot
 from ..extensions import db
 from ..models import Card
-from . import diagnostics
-from .forms import SelfTestForm
+from . import diagnostics, live_test
+from .forms import SelfTestForm, TestCardForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -22,8 +23,10 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @bp.route("/")
 @role_required("admin")
 def index():
+    steps = live_test.checklist(session.get(live_test.SESSION_KEY))
     return render_template("settings/index.html", form=SelfTestForm(),
-                           self_test=session.pop("self_test", None),
+                           self_test=session.pop("self_test", None), live_form=TestCardForm(),
+                           live_steps=steps, live_done=live_test.done(steps),
                            directory_status=directory_service.status(),
                            changes=directory_snapshot.recent_changes(), **diagnostics.overview())
 
@@ -34,6 +37,27 @@ def self_test():
     if SelfTestForm().validate_on_submit():
         session["self_test"] = diagnostics.self_test()
     return redirect(url_for(".index"))
+
+
+@bp.route("/self-test/card", methods=["POST"])
+@role_required("admin")
+def send_test_card():
+    """Send the live self-test's card to the admin's own WeCom userid (set on the account page)."""
+    if TestCardForm().validate_on_submit():
+        if userid := current_user.wecom_userid:
+            session[live_test.SESSION_KEY] = live_test.send(userid, actor=current_user.username)
+        else:
+            flash(_("Set your WeCom userid on your account page first: the test card goes to you."), "warning")
+    return redirect(url_for(".index", _anchor="live-test"))
+
+
+@bp.route("/self-test/card")
+@role_required("admin")
+def test_card_status():
+    """The live self-test's checklist as it stands, for settings-live-test.js."""
+    steps = live_test.checklist(session.get(live_test.SESSION_KEY))
+    return {"done": live_test.done(steps), "steps": [asdict(step) for step in steps],
+            "html": render_template("settings/_live_test_steps.html", steps=steps)}
 
 
 @bp.route("/cards/<int:card_id>/after-click", methods=["GET", "POST"])
