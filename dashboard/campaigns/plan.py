@@ -6,6 +6,7 @@ from .. import wecom_app
 from ..extensions import db
 from ..models import Campaign, Delivery, SendBatch
 from ..wecom.client import MAX_USERS, build_send_body
+from .links import with_links
 
 
 def task_id(campaign: Campaign, number: int) -> str:
@@ -14,9 +15,11 @@ def task_id(campaign: Campaign, number: int) -> str:
 
 
 def body(campaign: Campaign, number: int, touser) -> dict:
-    """The exact message/send body of one batch, from the one payload builder."""
+    """The exact message/send body of one batch, from the one payload builder, the campaign's
+    links in its card."""
     options = campaign.options or {}
-    card = {**campaign.card_version.template_card, "task_id": task_id(campaign, number)}
+    card = {**with_links(campaign.card_version.template_card, campaign),
+            "task_id": task_id(campaign, number)}
     return build_send_body(
         card, wecom_app.agent_id(), touser=touser,
         enable_id_trans=options.get("enable_id_trans", False),

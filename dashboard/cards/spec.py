@@ -34,6 +34,8 @@ CLIENT_NOTES = {
 }
 DEFAULT_CLIENT_NOTE = _l("Template cards need WeCom 3.1.6 or later.")
 ATTACHMENT_NOTE = _l("Attachment rows (type 2) need WeCom 3.1.12 or later to download.")
+# Under every link URL: the sender replaces the placeholder per campaign (campaigns/links.py).
+REPORT_LINK = _l("{report_url} opens this campaign's report, signed in through WeCom.")
 
 _LINK_TYPES = [[0, _l("Not clickable")], [1, _l("Opens a web page")],
                [2, _l("Opens a mini-program")]]
@@ -55,7 +57,7 @@ LABELS = {
     "quote_area": (_l("Quote"), _l("A grey quoted block. WeCom advises not to combine it with a "
                                    "big number.")),
     "quote_area.type": (_l("When tapped"), ""),
-    "quote_area.url": (_l("Link URL"), ""),
+    "quote_area.url": (_l("Link URL"), REPORT_LINK),
     "quote_area.appid": (_l("Mini-program appid"), _l("Must be a mini-program linked to this app.")),
     "quote_area.pagepath": (_l("Mini-program page"), ""),
     "quote_area.title": (_l("Quote title"), ""),
@@ -68,19 +70,19 @@ LABELS = {
     "horizontal_content_list[].type": (_l("Row type"), ""),
     "horizontal_content_list[].keyname": (_l("Key"), ""),
     "horizontal_content_list[].value": (_l("Value"), _l("The file name, with its extension.")),
-    "horizontal_content_list[].url": (_l("Link URL"), ""),
+    "horizontal_content_list[].url": (_l("Link URL"), REPORT_LINK),
     "horizontal_content_list[].media_id": (_l("Attachment media_id"),
                                            _l("From WeCom's media upload API.")),
     "horizontal_content_list[].userid": (_l("Member userid"), ""),
     "jump_list": (_l("Links"), _l("Up to 3 links at the bottom of the card.")),
     "jump_list[].type": (_l("Link type"), ""),
     "jump_list[].title": (_l("Text"), ""),
-    "jump_list[].url": (_l("URL"), ""),
+    "jump_list[].url": (_l("URL"), REPORT_LINK),
     "jump_list[].appid": (_l("Mini-program appid"), ""),
     "jump_list[].pagepath": (_l("Mini-program page"), ""),
     "card_action": (_l("Tap on the card"), _l("What happens when someone taps the card itself.")),
     "card_action.type": (_l("Action"), ""),
-    "card_action.url": (_l("URL"), ""),
+    "card_action.url": (_l("URL"), REPORT_LINK),
     "card_action.appid": (_l("Mini-program appid"), ""),
     "card_action.pagepath": (_l("Mini-program page"), ""),
     "card_image": (_l("Image"), _l("A large picture. Either this or an image-and-text area is "
@@ -89,7 +91,7 @@ LABELS = {
     "card_image.aspect_ratio": (_l("Aspect ratio"), _l("Width ÷ height, from 1.3 up to (not including) 2.25.")),
     "image_text_area": (_l("Image and text"), _l("A thumbnail with a title and text beside it.")),
     "image_text_area.type": (_l("When tapped"), ""),
-    "image_text_area.url": (_l("Link URL"), ""),
+    "image_text_area.url": (_l("Link URL"), REPORT_LINK),
     "image_text_area.appid": (_l("Mini-program appid"), ""),
     "image_text_area.pagepath": (_l("Mini-program page"), ""),
     "image_text_area.title": (_l("Title"), ""),
@@ -110,7 +112,7 @@ LABELS = {
     "button_list[].text": (_l("Text"), ""),
     "button_list[].style": (_l("Style"), ""),
     "button_list[].key": (_l("Key"), _l("Reported back when clicked.")),
-    "button_list[].url": (_l("URL"), ""),
+    "button_list[].url": (_l("URL"), REPORT_LINK),
     "checkbox": (lazy_pgettext("card field", "Vote"), ""),
     "checkbox.question_key": (_l("Question key"), _l("Reported back with the votes.")),
     "checkbox.mode": (_l("Choice"), ""),

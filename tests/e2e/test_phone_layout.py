@@ -1,6 +1,9 @@
 """The pages managers read, on a phone (375 × 740): no page wider than the screen, each table's key
 columns in view, chart text readable, names shown with the userid on hover, and the designer's
-problem list naming fields as the form does (its JS mirror of cards/spec.field_label)."""
+problem list naming fields as the form does (its JS mirror of cards/spec.field_label). On a taller
+phone (375 × 812, issue 19): the report, the campaign pages and the login page, every part opened:
+no sideways scroll of the page, each table fits or scrolls inside its box, charts fit their box,
+the remind button in reach."""
 import json
 from datetime import timedelta
 
@@ -13,8 +16,8 @@ from dashboard.extensions import db
 from dashboard.models import CallbackLog, CardEvent, DirectoryDepartment, utcnow
 from tests.e2e.test_login import sign_in
 from tests.test_field_labels import BAD_VOTE, CASES, UNKNOWN
-from tests.test_reports import (BUTTON_CARD, lunch_poll, make_campaign, make_directory, make_event,
-                                make_ledger, make_version, stored)
+from tests.test_reports import (BUTTON_CARD, VOTE_CARD, lunch_poll, make_campaign, make_directory,
+                                make_event, make_ledger, make_version, stored)
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +61,41 @@ CHART_TEXT = """() => [...document.querySelectorAll('svg.report-chart text')].ma
   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
   return {text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale};
 })"""
+TALL_PHONE = {"width": 375, "height": 812}
+# page -> what must be on it (at least one each), besides the tables and charts every page is checked for
+PHONE_PAGES = {
+    "/reports/{poll}": ['table[data-table="question-1"]', 'svg[data-chart="question-1"]',
+                        ".report-figures", 'form[action$="/remind"] button'],
+    "/reports/{party}": ['svg[data-chart="timeline"]', 'svg[data-chart="clicks"]', 'table[data-table="timeline"]'],
+    "/reports/{poll}/answers": ["#answers"],
+    "/reports/{poll}/waiting": ["#waiting", 'form[action$="/remind"] button'],
+    "/reports/{poll}/departments": ["#departments"],
+    "/campaigns/{poll}": ["#summary-sent", "#ledger table", "#actions", "#technical table"],
+    "/campaigns/{party}": ["#ledger table", "#technical table"],
+    "/reports/{unbroken}": ['svg[data-chart="question-1"]', "#report-live", 'form[action$="/remind"] button'],
+    "/reports/{unbroken}/answers": ["#answers"],
+    "/reports/{unbroken}/waiting": ["#waiting"],
+    "/campaigns/{unbroken}": ["#ledger table", "#actions button"],
+}
+UNBROKEN = "QuarterlyAllHandsRegistrationShanghaiBeijingShenzhen2026"  # no place to wrap a line
+OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+# Elements (every shown table, and each page's own list) outside the screen: an element that
+# scrolls sideways inside a box (.table-responsive) counts as in view when that box is.
+OUT_OF_VIEW = """([selector, all]) => [...document.querySelectorAll(selector)].filter(el => {
+  if (all && !el.getClientRects().length) return false;
+  let box = el.parentElement;
+  while (box && box !== document.body && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) {
+    box = box.parentElement;
+  }
+  const shown = (box && box !== document.body ? box : el).getBoundingClientRect();
+  const own = el.getBoundingClientRect();
+  return !(own.width > 0 && shown.left >= -0.5 && shown.right <= innerWidth + 0.5);
+}).map(el => el.id || el.dataset.table || el.outerHTML.slice(0, 80))"""
+# Charts as wide as their box at most, so scaled down to the phone (viewBox 360 wide: reports/charts.py).
+CHARTS = """() => [...document.querySelectorAll('svg.report-chart')].map(svg => {
+  const box = svg.getBoundingClientRect();
+  return {chart: svg.dataset.chart, width: box.width, room: svg.parentElement.clientWidth, right: box.right};
+}).filter(c => !(c.width > 0 && c.width <= c.room + 0.5 && c.right <= innerWidth + 0.5))"""
 
 
 def seed(app) -> dict:
@@ -85,6 +123,21 @@ def seed(app) -> dict:
         return {"poll": poll.id, "party": party.id, "card": card.id}
 
 
+def seed_unbroken(app) -> int:
+    """A campaign still sending whose name, card, option, notes and userids have no place to wrap."""
+    with app.app_context():
+        card = {**VOTE_CARD, "checkbox": {**VOTE_CARD["checkbox"], "option_list": [
+            {"id": "a", "text": UNBROKEN, "is_checked": False}, {"id": "b", "text": "面条", "is_checked": False}]}}
+        campaign = make_campaign(make_version(card, UNBROKEN), name=UNBROKEN, status="sending",
+                                 started_at=utcnow(), finished_at=None)
+        campaign.notes = f"https://intranet.example.com/{UNBROKEN}?from=card"
+        people = [f"{UNBROKEN}.{i}" for i in range(4)]
+        make_ledger(campaign, {**dict.fromkeys(people[:3], "accepted"), people[3]: "invalid"})
+        make_event(campaign, people[0], 10, selected={"q_lunch": ["a"]})
+        stored()
+        return campaign.id
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport=PHONE)
@@ -92,6 +145,40 @@ def phone(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def tall_phone(browser):
+    context = browser.new_context(viewport=TALL_PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def phone_problems(page, url: str, selectors: list[str]) -> list:
+    """What on the page at url does not work on the phone, every <details> opened first: the page
+    wider than the screen, a selector with nothing shown in view, a table sticking out, a chart
+    wider than its box."""
+    assert page.goto(url).ok, url
+    page.evaluate(OPEN_ALL)
+    problems = [(url, "page width", width) for width in [page.evaluate(PAGE_WIDTH)]
+                if width > TALL_PHONE["width"]]
+    for selector in selectors:
+        found = page.locator(selector).count()
+        problems += [(url, selector, "missing")] if not found else [
+            (url, selector, out) for out in page.evaluate(OUT_OF_VIEW, [selector, False])]
+    problems += [(url, "table", out) for out in page.evaluate(OUT_OF_VIEW, ["table", True])]
+    return problems + [(url, "chart", chart) for chart in page.evaluate(CHARTS)]
+
+
+def test_report_campaign_and_login_pages_fit_a_375_by_812_phone(app, live_server, tall_phone):
+    ids = {**seed(app), "unbroken": seed_unbroken(app)}
+    problems = phone_problems(tall_phone, f"{live_server}/login", ["main form [type=submit]"])
+    sign_in(tall_phone, live_server, "admin")
+    for path, selectors in PHONE_PAGES.items():
+        problems += phone_problems(tall_phone, live_server + path.format(**ids), selectors)
+    assert not problems
 
 
 def test_every_page_fits_a_phone_with_its_key_columns_in_view(app, live_server, phone):

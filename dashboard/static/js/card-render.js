@@ -7,6 +7,8 @@
  *   {kind: "submit", key, selections}  the submit button of a vote / survey card
  *   {kind: "menu", key}                an action_menu item
  *   {kind: "link", url, appid, pagepath}
+ * A web link shows where it goes on hover; {report_url} (each campaign's report, filled in by the
+ * sender: dashboard/campaigns/links.py) as "(this campaign's report)".
  * Elements with a data-card-render attribute (holding the card JSON) are rendered on load.
  * Only textContent and DOM properties are used: no HTML from the card, no inline styles or scripts.
  */
@@ -64,6 +66,17 @@
     return box;
   }
 
+  const REPORT_URL = '{report_url}';
+
+  /* Where a web link goes, as its hover text (after a cut text's full text, if any). */
+  function pointTo(el, url) {
+    if (typeof url !== 'string' || !url) return el;
+    const where = url.indexOf(REPORT_URL) >= 0 ? _("(this campaign's report)") : url;
+    el.dataset.linkTo = where;
+    el.title = el.title ? el.title + ' → ' + where : where;
+    return el;
+  }
+
   function obj(value) {
     return value && typeof value === 'object' && !Array.isArray(value) ? value : null;
   }
@@ -86,6 +99,7 @@
     linkable(el, target) {
       if (!target || !target.type) return el;
       el.classList.add('wc-link');
+      if (target.type === 1) pointTo(el, target.url);
       if (this.opts.interactive) {
         el.setAttribute('role', 'link');
         el.tabIndex = 0;
@@ -109,6 +123,7 @@
       ];
       parts.filter(Boolean).forEach((part) => root.appendChild(part));
       const action = obj(c.card_action);
+      if (NOTICE_TYPES.indexOf(c.card_type) < 0 && action && action.type === 1) pointTo(root, action.url);
       if (NOTICE_TYPES.indexOf(c.card_type) < 0 && action && action.type && this.opts.interactive) {
         root.classList.add('wc-tappable');
         root.addEventListener('click', (e) => {
@@ -347,6 +362,7 @@
         const style = [1, 2, 3, 4].indexOf(b.style) >= 0 ? b.style : 1;
         const button = h('button', 'wc-btn wc-btn-' + style, b.text);
         button.type = 'button';
+        if (b.type === 1) pointTo(button, b.url);
         button.addEventListener('click', () => {
           if (b.type === 1) {
             this.act({kind: 'link', url: b.url});
