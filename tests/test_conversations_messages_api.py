@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
+from dashboard.cards import service as cards
 from dashboard.extensions import db
 from dashboard.models import AuditLog, ConversationMessage, utcnow
 from tests.test_api import api, issue_token  # noqa: F401  (api: a fixture)
 from tests.test_conversations_callback import (  # noqa: F401  (app, fake: fixtures)
-    app, fake, message_xml, post, rule)
+    VOTE, app, fake, message_xml, post, rule)
 
 
 def conversation(app) -> None:
@@ -26,10 +27,23 @@ def test_messages_with_their_answers_oldest_first(app, api):
     first, second, third = response.json["items"]
     assert first["userid"] == "lisi" and first["msgtype"] == "text" and first["text"] == "test"
     assert first["answered"] is True and first["answers"] == [
-        {"rule_id": 1, "rule": "demo", "type": "text", "text": "this is success test", "via": "passive",
-         "status": "sent"}]
+        {"rule_id": 1, "rule": "demo", "type": "text", "text": "this is success test", "articles": None,
+         "card_id": None, "via": "passive", "status": "sent"}]
     assert (second["text"], second["answered"], second["answers"]) == ("help", False, [])
     assert third["userid"] == "wangwu" and third["time"] >= first["time"]
+
+
+def test_each_answer_says_which_reply_it_was_news_articles_or_the_card(app, api):
+    with app.app_context():
+        card_id = cards.create_card("Lunch vote", VOTE, actor="test").id
+        db.session.commit()
+    news = [{"title": "HR 手册", "url": "https://example.com/hr"}]
+    rule(app, "hr", [{"match": "whole", "text": "hr"}],
+         [{"type": "news", "articles": news}, {"type": "card", "card_id": card_id}])
+    assert post(app, app.test_client(), message_xml(Content="hr")).status_code == 200
+    (message,) = api("get", "/messages").json["items"]
+    assert [(a["type"], a["articles"], a["card_id"], a["via"]) for a in message["answers"]] == [
+        ("news", news, None, "passive"), ("card", None, card_id, "active")]
 
 
 @pytest.mark.parametrize("query, texts", [
@@ -70,7 +84,8 @@ def test_reply_sends_a_text_and_answers_201(app, api, fake):
     help_id = api("get", "/messages?unanswered=true").json["items"][0]["id"]
     response = api("post", f"/messages/{help_id}/reply", json={"text": "请看员工手册"})
     assert response.status_code == 201 and response.json == {
-        "rule_id": None, "rule": None, "type": "text", "text": "请看员工手册", "via": "manual", "status": "sent"}
+        "rule_id": None, "rule": None, "type": "text", "text": "请看员工手册", "articles": None, "card_id": None,
+        "via": "manual", "status": "sent"}
     assert fake.calls("/message/send")[-1].body == {"touser": "lisi", "msgtype": "text", "agentid": fake.agent_id,
                                                     "text": {"content": "请看员工手册"}}
     help_message = api("get", "/messages?userid=lisi").json["items"][1]

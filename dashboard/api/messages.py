@@ -89,5 +89,10 @@ def message_json(message: ConversationMessage, answers: list[ConversationMessage
 
 
 def answer_json(answer: ConversationMessage) -> dict:
+    """The answer with what identifies its reply: the words, a news reply's articles, a card's id."""
+    data = answer.data or {}
     return {"rule_id": answer.rule_id, "rule": answer.rule.name if answer.rule else None,
-            "type": answer.msg_type, "text": answer.text, "via": answer.via, "status": answer.status}
+            "type": answer.msg_type, "text": answer.text,
+            "articles": data.get("articles") if answer.msg_type == "news" else None,
+            "card_id": data.get("card_id") if answer.msg_type == "card" else None,
+            "via": answer.via, "status": answer.status}

@@ -25,6 +25,7 @@ from ..wecom.crypto import parse_envelope
 from ..wecom.errors import CryptoError, IllegalAesKeyError, SignatureError
 from ..wecom.events import GenericMessage, SuiteNotice, parse_event
 from ..wecom.replies import update_button_xml
+from ..wecom.xmlsafe import without_unsafe_characters
 from . import after_click, allow, journal, rows, targets
 from .rows import RowInsert
 
@@ -102,18 +103,23 @@ def receive(args, stream, content_length: int | None, remote_addr: str | None) -
         crypto = _crypto()
         crypto.check_signature(call.signature, call.timestamp, call.nonce, envelope.encrypt)
         _check_age(call.timestamp)
-        xml = crypto.decrypt_ciphertext(envelope.encrypt)
+        xml = without_unsafe_characters(crypto.decrypt_ciphertext(envelope.encrypt))
         event = parse_event(xml)
     except (Rejected, CryptoError) as exc:
         return _reject(exc, remote_addr, started, "POST")
     try:
         with db.engine.connect() as conn:  # no ORM session on the hot path (see rows.py)
-            return handler_for(event.kind)(conn, event, xml, call)
+            return handler_for(event.kind, message=_is_message(event))(conn, event, xml, call)
     except DATABASE_DOWN as exc:
         cause = str(getattr(exc, "orig", None) or exc)
         log.error("callback not stored, answering 503 so WeCom retries: %s", cause)
         journal.write(call.log("error", 503, reason="database unavailable", detail=cause, event=event))
         return Answer(503, "database unavailable; retry")
+
+
+def _is_message(event) -> bool:
+    """A member's message (text, image, file ...), not an event."""
+    return isinstance(event, GenericMessage) and event.msg_type != "event"
 
 
 def read_body(stream, content_length: int | None) -> bytes:
@@ -223,10 +229,16 @@ def on_contact_change(conn, event, xml: str, call: Call) -> Answer:
     return Answer(200)
 
 
-def handler_for(kind: str):
+ANY_MESSAGE = "*message"  # register_handler's kind for members' messages of types nobody named
+
+
+def handler_for(kind: str, *, message: bool = False):
     """The function that stores and answers events of ``kind``: the callback's own, one a feature
-    registered (:func:`register_handler`), or :func:`on_message`."""
-    return HANDLERS.get(kind) or current_app.extensions["callback_handlers"].get(kind, on_message)
+    registered (:func:`register_handler`), for a member's ``message`` of a type nobody registered
+    the ANY_MESSAGE handler, else :func:`on_message`."""
+    registered = current_app.extensions["callback_handlers"]
+    fallback = registered.get(ANY_MESSAGE, on_message) if message else on_message
+    return HANDLERS.get(kind) or registered.get(kind, fallback)
 
 
 def register_handler(app, kinds, handler) -> None:

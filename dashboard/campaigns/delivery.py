@@ -305,9 +305,9 @@ def settle(campaign: Campaign) -> datetime | None:
         db.session.commit()
     if campaign.status != "sending" or leases.in_flight(campaign.id, utcnow()):
         return None
-    waiting = db.session.scalars(db.select(SendBatch.not_before).filter_by(campaign_id=campaign.id)
-                                 .where(SendBatch.status.in_(("pending", "sending")))).all()
-    if waiting:
+    open_batches = db.select(SendBatch.not_before).filter_by(campaign_id=campaign.id).where(
+        SendBatch.status.in_(("pending", "sending")))
+    if waiting := db.session.scalars(open_batches).all():
         return min((at for at in waiting if at), default=utcnow())
     states = dict(db.session.execute(db.select(Delivery.state, db.func.count())
                                      .filter_by(campaign_id=campaign.id).group_by(Delivery.state)).all())
@@ -315,9 +315,13 @@ def settle(campaign: Campaign) -> datetime | None:
     status = "sent" if not failed else "partially_sent" if failed < total else "failed"
     reason = SOME_FAILED % {"failed": f"{failed:,}", "total": f"{total:,}"} if failed \
         else campaign.status_reason
-    if leases.update(campaign.id, Campaign.status == "sending", status=status,
+    # A batch added meanwhile (a reply rule's standing campaign grows) keeps the campaign sending.
+    if leases.update(campaign.id, Campaign.status == "sending", ~open_batches.exists(), status=status,
                      finished_at=utcnow(), status_reason=reason):
         log.info("campaign %s finished: %s", campaign.id, status)
+    elif db.session.execute(open_batches.limit(1)).first() is not None:
+        db.session.refresh(campaign)
+        return utcnow()
     db.session.refresh(campaign)
     return None
 

@@ -9,11 +9,11 @@ from . import views  # noqa: F401  (routes: the reply rules)
 
 def init_app(app) -> None:
     """The answer jobs, and the callback's handler for members' messages, menu clicks and entries."""
-    from ..callback.service import register_handler
+    from ..callback.service import ANY_MESSAGE, register_handler
     from . import demo, jobs, receive
 
     jobs.init_app(app)
-    register_handler(app, receive.KINDS, receive.on_conversation)
+    register_handler(app, [*receive.KINDS, ANY_MESSAGE], receive.on_conversation)  # every message
     app.extensions.setdefault("demo_seeders", []).append(demo.seed)  # `flask demo seed`: the demo rules
 
 

@@ -2,7 +2,8 @@
 that matched, the passive reply (text or news, inside WeCom's 5 seconds) and the answers the
 worker sends after it (more replies, cards). Nothing here calls WeCom.
 
-A member's words match the keyword rules; a menu click's key matches them too. Nothing matched:
+A member's words match the keyword rules; a menu click's key (or a scan's that waits for an answer)
+matches them too; other menu buttons are kept, not answered. Nothing matched:
 the default reply (收到消息回复). Opening the app (enter_agent): the welcome, at most once per
 member per WELCOME_EVERY seconds.
 """
@@ -16,11 +17,17 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import ConversationMessage
+from ..wecom.menus import BUTTON_TYPES
 from ..wecom.replies import news_reply_xml, text_reply_xml
 from .rules import Compiled, Rule
 
 MESSAGES = {"text", "image", "voice", "video", "location", "link"}  # what members send (doc 90239)
-MENU_EVENTS = {"click", "view", "view_miniprogram"}  # menu events kept in the inbox
+MENU_EVENTS = frozenset(BUTTON_TYPES)  # a button of the menu pressed, of any type the editor offers
+#: Menu events whose key the rules answer like a keyword: a click, and a scan that makes WeCom's app
+#: wait for an answer ("消息接收中"). The others open a page, or pick a picture or a place, which
+#: then comes as a message of its own.
+KEYWORD_EVENTS = {"click", "scancode_waitmsg"}
+MENU_DETAILS = ("ScanCodeInfo", "SendPicsInfo", "SendLocationInfo")  # what a scan or a pick carries
 PASSIVE = {"text", "news"}  # what a passive reply can carry; cards go by message/send
 _WELCOMED = (db.select(ConversationMessage.id).where(
     ConversationMessage.userid == db.bindparam("userid"), ConversationMessage.direction == "out",
@@ -38,11 +45,6 @@ class Plan:
 
     def reply_xml(self, userid: str, corp_id: str, create_time: int) -> str:
         return reply_xml(self.passive, userid, corp_id, create_time) if self.passive else ""
-
-
-def handles(event) -> bool:
-    kind = event.kind
-    return kind in MESSAGES or kind in MENU_EVENTS or kind == "enter_agent"
 
 
 def plan(conn, event, compiled: Compiled, now: datetime) -> Plan:
@@ -71,13 +73,13 @@ def plan(conn, event, compiled: Compiled, now: datetime) -> Plan:
 
 
 def _choose(compiled: Compiled, event, text: str) -> Rule | None:
-    if event.kind in ("text", "click") and text:
+    """The rule that answers, else the default reply; nothing for the other menu buttons (WeCom's
+    app does the rest) nor for a kind of message WeCom's documents do not list (kept unanswered)."""
+    if (event.kind == "text" or event.kind in KEYWORD_EVENTS) and text:
         rule_id = compiled.matcher.match(text)
         if rule_id is not None:
             return compiled.rules[rule_id]
-    if event.kind in ("view", "view_miniprogram"):  # a link opened: nothing to answer
-        return None
-    return compiled.default
+    return compiled.default if event.kind in MESSAGES or event.kind in KEYWORD_EVENTS else None
 
 
 def _welcomed(conn, userid: str, welcome: Rule, now: datetime) -> bool:
@@ -102,7 +104,8 @@ def words(event) -> tuple[str, str, dict | None]:
         return "link", raw.get("Title") or "", _some(raw, "Description", "Url", "PicUrl")
     if kind in MENU_EVENTS or kind == "enter_agent":
         key = raw.get("EventKey")
-        return f"event:{kind}", key if isinstance(key, str) else "", None
+        details = {name: raw[name] for name in MENU_DETAILS if isinstance(raw.get(name), dict)}
+        return f"event:{kind}", key if isinstance(key, str) else "", details or None
     return kind[:32], "", None
 
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from .. import wecom_app
 from ..campaigns import jobs as campaign_jobs
@@ -13,8 +14,8 @@ from ..campaigns import plan
 from ..campaigns import service as campaigns
 from ..campaigns.recipients import normalize
 from ..extensions import db
-from ..models import (AppMenu, Campaign, Card, ConversationMessage, ReplyCampaign, ReplyRule, audit,
-                      utcnow)
+from ..models import (AppMenu, Campaign, Card, ConversationMessage, Delivery, ReplyCampaign, ReplyRule,
+                      audit, utcnow)
 from ..wecom.errors import WeComError
 from ..wecom.menus import menu_body
 from ..wecom.replies import TEXT_LIMIT, utf8_cut
@@ -104,26 +105,64 @@ def _send_card(row: ConversationMessage) -> None:
     if card is None or card.latest is None:
         raise _gone(_("The card of this reply was deleted."))
     campaign = standing_campaign(row.rule_id, card)
-    campaign.recipients = normalize({**campaign.recipients,
-                                     "users": [*campaign.recipients.get("users", []), row.userid]})
+    # The campaign's row first, whatever this session read of it (a delivery run may have finished
+    # it since): its lock makes answers for one campaign take turns, so each numbers its batch
+    # after the others' and lists everyone asked so far from the ledger.
+    db.session.execute(db.update(Campaign).filter_by(id=campaign.id).values(
+        status="sending", finished_at=None, status_reason=""))
     plan.add_batches(campaign, [row.userid])
-    campaign.status, campaign.finished_at, campaign.status_reason = "sending", None, ""
+    asked = db.session.scalars(db.select(Delivery.userid).filter_by(campaign_id=campaign.id)
+                               .order_by(Delivery.id)).all()
+    campaign.recipients = normalize({"users": asked})
     row.data = {**(row.data or {}), "campaign_id": campaign.id}
     db.session.commit()
     campaign_jobs.deliver(campaign.id)
 
 
 def standing_campaign(rule_id: int | None, card: Card) -> Campaign:
-    link = db.session.scalar(db.select(ReplyCampaign).filter_by(rule_id=rule_id, card_id=card.id))
-    if link is not None:
-        return db.session.get(Campaign, link.campaign_id)
-    rule = db.session.get(ReplyRule, rule_id) if rule_id else None
+    """The campaign that carries the rule's answers with this card, its recipients growing.
+
+    A campaign keeps one card version (its report counts that version's options), so once the
+    card was edited in the designer the next answer starts the rule's campaign of the new
+    version: members get the card as it is now. Answers racing to start it (several members
+    asking at once, the worker's threads) end in the one campaign the first of them made.
+    """
+    if rule_id is None:  # its rule was deleted after the answer was queued: a campaign of its own
+        return _new_campaign(None, card)
+    current = db.session.scalar(_link(rule_id, card.id))
+    campaign = db.session.get(Campaign, current) if current is not None else None
+    if campaign is not None and campaign.card_version_id == card.latest.id:
+        return campaign
+    # Read before writing: SQLite makes a first write wait its turn, but fails a read turned write.
+    rule = db.session.get(ReplyRule, rule_id)
+    try:
+        with db.session.begin_nested():
+            campaign = _new_campaign(rule, card)
+            if current is None:
+                db.session.add(ReplyCampaign(rule_id=rule_id, card_id=card.id, campaign_id=campaign.id))
+                db.session.flush()
+            elif not db.session.execute(db.update(ReplyCampaign).filter_by(
+                    rule_id=rule_id, card_id=card.id, campaign_id=current).values(campaign_id=campaign.id)
+                    ).rowcount:
+                raise _Raced
+    except (IntegrityError, _Raced):  # another answer started it first: that one carries this too
+        return db.session.get(Campaign, db.session.scalar(_link(rule_id, card.id)))
+    return campaign
+
+
+class _Raced(Exception):
+    """Another answer replaced the rule's campaign between our read and our write."""
+
+
+def _link(rule_id: int, card_id: int):
+    return db.select(ReplyCampaign.campaign_id).filter_by(rule_id=rule_id, card_id=card_id)
+
+
+def _new_campaign(rule: ReplyRule | None, card: Card) -> Campaign:
     name = _("Replies: %(rule)s · %(card)s", rule=rule.name if rule else "—", card=card.name)
     campaign = campaigns.create_campaign(name=name[:120], card_version=card.latest, recipients={},
                                          actor="system")
     campaign.started_at = utcnow()
-    if rule_id:
-        db.session.add(ReplyCampaign(rule_id=rule_id, card_id=card.id, campaign_id=campaign.id))
     return campaign
 
 

@@ -23,13 +23,20 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, Ext
 
 from .errors import GenReturnXmlError, XmlParseError
 
-__all__ = ["MAX_XML_BYTES", "parse_xml", "cdata"]
+__all__ = ["MAX_XML_BYTES", "parse_xml", "cdata", "without_unsafe_characters"]
 
 #: Default size cap; a callback's inner XML is a few kB.
 MAX_XML_BYTES = 65536
 
 # Characters XML 1.0 cannot carry at all, not even in CDATA or as character references.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def without_unsafe_characters(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (most C0 controls, U+FFFE/U+FFFF).
+    A member can type them into WeCom, which forwards them raw inside CDATA (CONVERSATIONS §7.2);
+    dropped, the message still parses and is kept instead of being refused and lost."""
+    return _NOT_XML.sub("", text)
 
 
 def _forbid_dtd(name, sysid, pubid, has_internal_subset):
