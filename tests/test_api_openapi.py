@@ -113,8 +113,10 @@ def seed(app, api) -> dict:
         db.session.add(message)
         db.session.commit()
         message_id = message.id
+    token = api("post", "/tokens", json={"name": "seeded"})
+    assert token.status_code == 201, token.json
     return {"card_id": card_id, "campaign_id": sent, "draft": new_campaign(api, card_id),
-            "rule_id": rule.json["id"], "message_id": message_id}
+            "rule_id": rule.json["id"], "message_id": message_id, "token_id": token.json["id"]}
 
 
 def aim(case, rows: dict, where: int) -> None:

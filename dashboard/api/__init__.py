@@ -5,6 +5,7 @@ from .views import bp
 from . import menu  # noqa: F401  (routes: /menu)
 from . import messages  # noqa: F401  (routes: /messages)
 from . import reply_rules  # noqa: F401  (routes: /reply-rules)
+from . import token_api  # noqa: F401  (routes: /tokens)
 
 blueprints = (bp, docs_bp, account_bp)
 

@@ -125,6 +125,16 @@ RESPONSES = {
     "ReplyRule": rule_schema(answer=True),
     "ReplyRulePage": _page("ReplyRule"),
     "ReplyRuleDeleted": _object(id=INT, deleted={"const": True}),
+    "Token": _object(
+        id=INT, name=STR, prefix={**STR, "description": "The token's first characters, to tell it apart."},
+        scope={"enum": ["full", "read"]}, created_at=TIME,
+        expires_at={"type": ["string", "null"], "format": "date-time", "description": "null: until revoked."},
+        last_used_at={"type": ["string", "null"], "format": "date-time"},
+        revoked_at={"type": ["string", "null"], "format": "date-time"},
+        current={**BOOL, "description": "True for the token that made this request."}),
+    "TokenCreated": {"allOf": [ref("Token"), _object(token={**STR, "description": (
+        "The token itself (wcd_...), in this answer only: store it now.")})]},
+    "TokenList": _object(items={"type": "array", "items": ref("Token")}),
     "MessageReply": {  # the body of POST /messages/{message_id}/reply (the API checks this schema)
         "type": "object", "required": ["text"], "additionalProperties": False,
         "properties": {"text": {**STR, "minLength": 1, "maxLength": 2048, "description":
@@ -134,14 +144,20 @@ RESPONSES = {
                  "for an answer by hand."},
         rule={"type": ["string", "null"], "description": "The rule's name (null: by hand, or the "
               "rule was deleted)."},
-        type={"enum": ["text", "news", "card"]}, text=STR,
+        type={"enum": ["text", "news", "card"]}, text={**STR, "description": "A text reply's words."},
+        articles={"type": ["array", "null"], "items": _object(False, title=STR, description=STR, url=STR,
+                                                              picurl=STR),
+                  "description": "A news reply's articles; null for other types."},
+        card_id={"type": ["integer", "null"], "description": "The card a card reply sent; null for "
+                 "other types."},
         via={"enum": ["passive", "active", "manual"], "description": "passive: in the callback's "
              "answer; active: sent with message/send by the worker; manual: by a person."},
         status={"enum": ["sent", "queued", "failed"]}),
     "Message": _object(
         id=INT, userid=STR,
         msgtype={**STR, "description": "text, image, voice, video, location, link, or a menu "
-                 "event: event:click (text: the key), event:view, event:view_miniprogram."},
+                 "event: event:click (text: the key), event:view, event:view_miniprogram, and "
+                 "event:<type> for the other button types (scancode_push ...; text: the key)."},
         text={**STR, "description": "The words; a place's label, a link's title, a menu key."},
         time={**TIME, "description": "When the callback received it."},
         answered={**BOOL, "description": "A reply rule or a person answered it."},
@@ -265,6 +281,16 @@ OPERATIONS = [
     ("delete", "/reply-rules/{rule_id}", "delete_reply_rule", "Delete a reply rule", None,
      (200, "ReplyRuleDeleted"), (403, 404),
      "Messages it answered stay in the inbox, without their rule; audited."),
+    ("get", "/tokens", "token_list", "List your API tokens", None, (200, "TokenList"), (),
+     "Your own tokens, live ones first; current marks the one making the request (see its "
+     "expires_at and scope)."),
+    ("post", "/tokens", "create_token", "Make an API token", "TokenCreate", (201, "TokenCreated"),
+     (400, 403, 413, 422),
+     "A token of your own, with an optional expiry (expires_in_days, 1-3650) and scope (read: GET "
+     "only). The answer holds the token once. A read-only token cannot make one. Audited."),
+    ("delete", "/tokens/{token_id}", "revoke_token", "Revoke an API token", None, (200, "Token"),
+     (403, 404),
+     "One of your own tokens stops working at once (the calling one too). Audited."),
     ("get", "/menu", "menu", "Read the app's menu", None, (200, "MenuState"), (),
      "The menu saved in the dashboard, as menu/create receives it, and its last publication."),
     ("put", "/menu", "update_menu", "Replace and publish the app's menu", "Menu",
@@ -332,7 +358,7 @@ def operation(method, path, view, summary, request, success, errors, description
     status, schema = success
     params = [{"name": name, "in": "path", "required": True,
                "schema": {**INT, "minimum": 1, "maximum": MAX_ID}}
-              for name in ("card_id", "campaign_id", "message_id", "rule_id") if "{" + name + "}" in path]
+              for name in ("card_id", "campaign_id", "message_id", "rule_id", "token_id") if "{" + name + "}" in path]
     params += [{"name": name, "in": "query", "required": False, "schema": s}
                for name, s in QUERY.get(view, [])]
     op = {"operationId": view, "summary": summary, "x-roles": roles,

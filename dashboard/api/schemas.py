@@ -23,6 +23,7 @@ from ..i18n import card_error_text
 from ..models import Card, utcnow
 from ..wecom.cards import CardError, is_unicode, validate, warnings
 from .errors import ApiError, Invalid, either, too_large
+from .service import MAX_DAYS as MAX_TOKEN_DAYS
 
 MAX_ERRORS = 100
 MAX_ID = 2**31 - 1  # larger ids cannot exist; asking for them is a 404/422, never a 500
@@ -82,6 +83,17 @@ REQUESTS: dict[str, dict] = {
                         "description": "null: send when POST /campaigns/{id}/send is called; "
                                        "else an ISO-8601 time with a UTC offset, in the future."},
             "options": ref("CampaignOptions"),
+        },
+    },
+    "TokenCreate": {
+        "type": "object", "required": ["name"], "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": r"\S",
+                     "description": "What the token is for, e.g. the integration's name."},
+            "scope": {"enum": ["full", "read"], "default": "full",
+                      "description": "read: GET requests only."},
+            "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOKEN_DAYS,
+                                "description": "null or left out: the token works until revoked."},
         },
     },
 }
