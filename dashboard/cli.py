@@ -14,6 +14,7 @@ from . import backup as backups
 from . import retention as retention_service
 from .api.cli import tokens
 from .auth import service as auth_service
+from .config import USERID
 from .extensions import db
 from .models import ROLES, User, utcnow
 
@@ -34,17 +35,34 @@ def _password_option(password: str | None) -> str:
 @users.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--password", help="Prompted for on a terminal when omitted.")
-def users_create(username, role, password):
+@click.option("--password", help="Prompted for on a terminal when omitted (without --wecom-userid).")
+@click.option("--wecom-userid", metavar="USERID",
+              help="The WeCom member who signs in as this user; without --password, WeCom sign-in only.")
+def users_create(username, role, password, wecom_userid):
     """Create a user."""
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise click.ClickException(f"User {username!r} already exists.")
-    password = _password_option(password)
-    if len(password) < 10:
-        raise click.ClickException("The password must have at least 10 characters.")
-    auth_service.create_user(username, role, password, actor="cli")
+    if wecom_userid:
+        _check_wecom_userid(wecom_userid)
+    if password or not wecom_userid:
+        password = _password_option(password)
+        if len(password) < 10:
+            raise click.ClickException("The password must have at least 10 characters.")
+    auth_service.create_user(username, role, password, wecom_userid=wecom_userid,
+                             password_login=bool(password), actor="cli")
     db.session.commit()
     click.echo(f"Created {role} {username}.")
+    if wecom_userid:
+        click.echo(f"WeCom member {wecom_userid} signs in as {username}"
+                   + ("." if password else ", with WeCom only (no password)."))
+
+
+def _check_wecom_userid(userid: str) -> None:
+    """A well-formed userid that no other user is linked to (one member signs in as one user)."""
+    if not USERID.fullmatch(userid):
+        raise click.ClickException(f"{userid!r} is not a WeCom userid (letters, digits and _ . @ -).")
+    if db.session.scalar(db.select(User.username).where(db.func.lower(User.wecom_userid) == userid.lower())):
+        raise click.ClickException(f"Another user is linked to the WeCom member {userid!r}.")
 
 
 @users.command("password")

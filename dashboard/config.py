@@ -1,6 +1,7 @@
 """Configuration: literal defaults here, then instance/config.py, then environment variables."""
 import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,11 @@ class Defaults:
     WECOM_TOKEN = None
     WECOM_AES_KEY = None
     WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin"
+    # WeCom sign-in: the OAuth page inside the WeCom client, and the QR-code login in a browser
+    # (in sandbox mode, left at these, the sandbox's own pages).
+    WECOM_OAUTH_BASE = "https://open.weixin.qq.com"
+    WECOM_SSO_BASE = "https://login.work.weixin.qq.com"
+    WECOM_ADMINS = ""  # comma-separated WeCom userids who sign in as admins on a fresh install
     WECOM_CALLBACK_MAX_AGE = 300
     TASK_QUEUE_URL = None  # filled in: a SQLite-backed queue in the instance folder
     SESSION_COOKIE_HTTPONLY = True
@@ -76,6 +82,9 @@ ENVIRONMENT = {
     "WECOM_TOKEN": "WECOM_TOKEN",
     "WECOM_AES_KEY": "WECOM_AES_KEY",
     "WECOM_API_BASE": "WECOM_API_BASE",
+    "WECOM_OAUTH_BASE": "WECOM_OAUTH_BASE",
+    "WECOM_SSO_BASE": "WECOM_SSO_BASE",
+    "WECOM_ADMINS": "WECOM_ADMINS",
     "WECOM_CALLBACK_MAX_AGE": "WECOM_CALLBACK_MAX_AGE",
     "TASK_QUEUE_URL": "TASK_QUEUE_URL",
     "PREFERRED_URL_SCHEME": "PREFERRED_URL_SCHEME",
@@ -106,6 +115,8 @@ CREDENTIALS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN",
 PLACEHOLDER_KEY_PREFIX = "change-me"
 AFTER_CLICK_WAYS = ("api", "reply")
 MIN_KEY_BYTES = 32
+SIGN_IN_BASES = ("WECOM_OAUTH_BASE", "WECOM_SSO_BASE")
+USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")  # WeCom's rule for a userid
 HOW_TO_MAKE_A_KEY = "`python -c 'import secrets; print(secrets.token_hex(32))'`"
 
 log = logging.getLogger(__name__)
@@ -165,6 +176,7 @@ def load(app, test_config=None):
     problems += secret_key_problems(app.config["SECRET_KEY"], strong=not app.testing)
     problems += _locale_problems(app.config)
     problems += _after_click_problems(app.config)
+    problems += _sign_in_problems(app.config)
     if problems:
         raise ConfigError("\n".join(problems))
 
@@ -220,6 +232,22 @@ def _after_click_problems(config) -> list[str]:
     return []
 
 
+def _sign_in_problems(config) -> list[str]:
+    """A mistyped sign-in address or admin userid would otherwise show first as a login that
+    goes nowhere, or an admin who cannot get in."""
+    problems = [f"{key} must be an http:// or https:// address, not {config[key]!r}."
+                for key in SIGN_IN_BASES if not re.match(r"https?://[^/\s]+", str(config[key] or ""))]
+    if bad := [u for u in wecom_admins(config) if not USERID.fullmatch(u)]:
+        problems.append(f"WECOM_ADMINS holds {', '.join(map(repr, bad))}, not a WeCom userid: give "
+                        "userids separated by commas (letters, digits and _ . @ -).")
+    return problems
+
+
+def wecom_admins(config) -> list[str]:
+    """The userids of WECOM_ADMINS, as given (WeCom's userids ignore case: compare lowered)."""
+    return [u.strip() for u in str(config.get("WECOM_ADMINS") or "").split(",") if u.strip()]
+
+
 def with_driver(url: str) -> str:
     """postgresql:// and postgres:// URLs (as libpq and hosting services write them) use psycopg 3."""
     scheme, found, rest = str(url).partition("://")
@@ -241,7 +269,8 @@ def _sources(config, source: str) -> dict[str, str]:
 
 
 def apply_sandbox_credentials(config, path: Path) -> None:
-    """Sandbox mode: WeCom credentials generated once and kept, and the API served by this app."""
+    """Sandbox mode: WeCom credentials generated once and kept, and the API and the sign-in pages
+    served by this app."""
     import json
 
     if not path.exists():
@@ -262,8 +291,13 @@ def apply_sandbox_credentials(config, path: Path) -> None:
     for key, value in json.loads(path.read_text()).items():
         if not config.get(key):
             config[key], sources[key] = value, "sandbox generated"
+    here = config["DASHBOARD_URL"].rstrip("/")
     if config["WECOM_API_BASE"] == Defaults.WECOM_API_BASE:
-        config["WECOM_API_BASE"] = config["DASHBOARD_URL"].rstrip("/") + "/sandbox/cgi-bin"
+        config["WECOM_API_BASE"] = here + "/sandbox/cgi-bin"
+    if config["WECOM_OAUTH_BASE"] == Defaults.WECOM_OAUTH_BASE:  # the sandbox plays WeCom's
+        config["WECOM_OAUTH_BASE"] = here + "/sandbox/oauth"  # sign-in pages too
+    if config["WECOM_SSO_BASE"] == Defaults.WECOM_SSO_BASE:
+        config["WECOM_SSO_BASE"] = here + "/sandbox/sso"
 
 
 def kept_secret(path: Path, nbytes: int = 32) -> str:

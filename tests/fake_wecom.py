@@ -14,6 +14,9 @@ user/list_id as it does without the contacts-sync secret (``list_id_forbidden``)
 user/list_id into small pages (``list_id_page``).
 
 The app's menu (menu/create, menu/get, menu/delete) is kept in ``menu`` after WeCom's checks.
+
+Sign-in codes for auth/getuserinfo come from ``issue_login_code``: each answers once, as WeCom's
+do (a second use, or a code never issued, is errcode 40029).
 """
 
 from __future__ import annotations
@@ -188,9 +191,11 @@ class FakeWeCom:
         self.deliveries: Counter[str] = Counter()  # userid -> messages delivered
         self.messages: dict[str, dict] = {}  # msgid -> {"body", "recipients", "recalled"}
         self.menu: dict | None = None  # the app's menu, {"button": [...]}, as menu/create took it
+        self.codes_reusable = False  # True: a used response_code is taken again (not 42022)
         self._known = {u["userid"].lower(): u["userid"] for u in self.users}
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
         self._codes: dict[str, bool] = {}  # response_code -> used
+        self._login_codes: dict[str, dict] = {}  # sign-in code -> getuserinfo's answer; used: gone
         self._faults: list[list] = []  # [kind, value, path, remaining]
         self._sent: dict[str, tuple[float, dict]] = {}  # duplicate check: body -> (time, answer)
         self._serial = itertools.count(1)
@@ -267,6 +272,20 @@ class FakeWeCom:
         code = f"fake-rc-{next(self._serial):06d}"
         with self._lock:
             self._codes[code] = False
+        return code
+
+    def issue_login_code(self, userid: str | None = None, *, openid: str | None = None,
+                         old_style: bool = False) -> str:
+        """A one-time sign-in code, as WeCom's OAuth or QR-code login hands the app: for member
+        ``userid`` (in ``UserId`` with ``old_style``, as older answers spell it), or for someone
+        outside the corp (``openid``, no userid)."""
+        code = f"fake-login-{next(self._serial):06d}-{'y' * 16}"
+        if openid is not None:
+            answer = {"openid": openid, "external_userid": ""}
+        else:
+            answer = {"UserId": userid, "DeviceId": ""} if old_style else {"userid": userid}
+        with self._lock:
+            self._login_codes[code] = answer
         return code
 
     def _add_fault(self, kind: str, value, path: str | None, n: int) -> None:
@@ -517,7 +536,7 @@ class FakeWeCom:
         with self._lock:
             if code not in self._codes:
                 return _error(60140, "invalid response_code")
-            if self._codes[code]:
+            if self._codes[code] and not self.codes_reusable:
                 return _error(42022, "code has been used")
             self._codes[code] = True
         invalid = [u.lower() for u in body.get("userids", []) if u.lower() not in self._known]
@@ -622,6 +641,13 @@ class FakeWeCom:
         answer = {"tagname": tag["tagname"], "userlist": userlist, "partylist": tag["partylist"]}
         return {"errcode": 0, "errmsg": "ok", **answer}
 
+    def _getuserinfo(self, query: dict, body) -> dict:
+        if not query.get("code"):
+            return _error(41008, "missing oauth code")
+        with self._lock:
+            answer = self._login_codes.pop(query["code"], None)
+        return _error(40029, "invalid code") if answer is None else _ok(**answer)
+
     def _callback_ip(self, query: dict, body) -> dict:
         return {"errcode": 0, "errmsg": "ok", "ip_list": ["101.226.103.0/25", "182.254.11.176/28"]}
 
@@ -664,6 +690,7 @@ class FakeWeCom:
         "/tag/list": _tag_list,
         "/tag/get": _tag_get,
         "/getcallbackip": _callback_ip,
+        "/auth/getuserinfo": _getuserinfo,
         "/menu/create": _menu_create,
         "/menu/get": _menu_get,
         "/menu/delete": _menu_delete,

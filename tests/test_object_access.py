@@ -11,7 +11,7 @@ from flask import url_for
 from dashboard.api import service as api_service
 from dashboard.auth import service as auth_service
 from dashboard.extensions import db
-from dashboard.models import Audience, ConversationMessage, ReplyRule, User
+from dashboard.models import Audience, ConversationMessage, ReplyRule, RoleGrant, User
 from tests.conftest import PASSWORD
 from tests.test_reports import lunch_poll
 
@@ -60,6 +60,7 @@ EXPECTED = {
     "account.revoke_any": ("token", {"POST": (REFUSED, REFUSED)}),  # admins
     "auth.user_edit": ("user", {"GET": (REFUSED, REFUSED), "POST": (REFUSED, REFUSED)}),  # admins
     "auth.user_end_sessions": ("user", {"POST": (REFUSED, REFUSED)}),  # admins
+    "auth.grant_remove": ("grant", {"POST": (REFUSED, REFUSED)}),  # admins
     # The inbox is one for all staff and managers: staff answer, managers read.
     "conversations.thread": ("conversation", {"GET": (ALLOWED, ALLOWED)}),
     "conversations.reply": ("conversation", {"POST": (ALLOWED, REFUSED)}),
@@ -95,11 +96,12 @@ def owned(app):
         message = ConversationMessage(userid="u1", direction="in", msg_type="text", text="hi", dedupe_key="k1")
         rule = ReplyRule(name="Hi", triggers=[{"match": "whole", "text": "hi"}],
                          replies=[{"type": "text", "text": "hello"}], created_by=staff)
-        db.session.add_all([audience, message, rule])
+        grant = RoleGrant(kind="department", wecom_id=2, role="staff")
+        db.session.add_all([audience, message, rule, grant])
         db.session.commit()
         return {"message_id": message.id, "rule_id": rule.id, "campaign_id": poll.id, "card_id": poll.card_version.card_id,
                 "number": poll.card_version.number, "audience_id": audience.id,
-                "token_id": token.id, "user_id": staff.id,
+                "token_id": token.id, "user_id": staff.id, "grant_id": grant.id,
                 "action": "pause", "kind": "ledger", "userid": "u1"}
 
 

@@ -10,7 +10,7 @@ from .directory import (
 from .event import CardEvent, EventSelection
 from .login import LoginCounter, UserSession
 from .rollup import CurrentAnswer, EventCount, OptionTally, Respondent, RollupState
-from .user import ROLES, ApiToken, User
+from .user import GRANT_KINDS, ROLE_RANK, ROLES, ApiToken, RoleGrant, User
 from .base import utcnow
 from .callback_log import CALLBACK_OUTCOMES, CallbackLog
 from .shared import SharedValue
@@ -22,14 +22,15 @@ __all__ = [
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
     "CurrentAnswer", "EventCount", "OptionTally", "Respondent", "RollupState",
     "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue", "LoginCounter", "UserSession",
+    "GRANT_KINDS", "ROLE_RANK", "RoleGrant",
 ]
 
 from .sandbox import (  # noqa: E402  (the sandbox's own tables, prefixed sandbox_)
-    SandboxApiCall, SandboxCallback, SandboxDepartment, SandboxEmployee, SandboxInboxCard,
-    SandboxMessage, SandboxResponseCode, SandboxSettings, SandboxTag, SandboxToken,
+    SandboxApiCall, SandboxAuthCode, SandboxCallback, SandboxDepartment, SandboxEmployee,
+    SandboxInboxCard, SandboxMessage, SandboxResponseCode, SandboxSettings, SandboxTag, SandboxToken,
 )
 
 __all__ += [
-    "SandboxApiCall", "SandboxCallback", "SandboxDepartment", "SandboxEmployee", "SandboxInboxCard",
-    "SandboxMessage", "SandboxResponseCode", "SandboxSettings", "SandboxTag", "SandboxToken",
+    "SandboxApiCall", "SandboxAuthCode", "SandboxCallback", "SandboxDepartment", "SandboxEmployee",
+    "SandboxInboxCard", "SandboxMessage", "SandboxResponseCode", "SandboxSettings", "SandboxTag", "SandboxToken",
 ]

@@ -137,3 +137,13 @@ class SandboxApiCall(db.Model):
     errcode: Mapped[int | None]
     millis: Mapped[int] = mapped_column(default=0)
     note: Mapped[str] = mapped_column(String(255), default="")
+
+
+class SandboxAuthCode(db.Model):
+    """A sign-in code the sandbox's login pages hand back to the app: auth/getuserinfo takes it
+    once, within its 5 minutes, as WeCom does."""
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,6 +13,10 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 ROLES = ("admin", "staff", "manager")
+#: How much each role may do: managers read, staff also write, admins do everything. The highest
+#: of several grants covering a member is the role they get.
+ROLE_RANK = {"manager": 0, "staff": 1, "admin": 2}
+GRANT_KINDS = ("department", "tag")
 TOKEN_SCOPES = ("full", "read")  # read: GET requests only
 
 
@@ -33,6 +37,13 @@ class User(UserMixin, db.Model):
     wecom_userid: Mapped[str | None] = mapped_column(String(64), index=True)
     # Signed into the session and remember cookies (get_id); a new one ends every sign-in at once.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Off: the password login refuses this user, who signs in with WeCom (an admin's choice for
+    # WeCom-linked users; local accounts such as break-glass admins keep it on).
+    password_login: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The RoleGrant this user came in by (WeCom sign-in made the row), while their access rests on
+    # grants alone; None for users made by hand. No foreign key: role_grant already points at
+    # user (created_by_id), and a removed grant's id stays as the reason the user was let in.
+    granted_by_id: Mapped[int | None] = mapped_column(index=True)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -62,6 +73,25 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class RoleGrant(db.Model):
+    """A role for everyone in a WeCom department (or below it) or with a WeCom tag, given at
+    their first WeCom sign-in ("everyone in 人力资源部 is staff")."""
+
+    __table_args__ = (UniqueConstraint("kind", "wecom_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # GRANT_KINDS
+    wecom_id: Mapped[int]  # the department's id or the tag's tagid in WeCom
+    role: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<RoleGrant {self.kind} {self.wecom_id}: {self.role}>"
 
 
 class ApiToken(db.Model):

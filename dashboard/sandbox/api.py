@@ -16,7 +16,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import SandboxApiCall, SandboxToken, utcnow
-from . import directory, faults, menus, messages
+from . import directory, faults, identity, menus, messages
 from .answers import Refusal, error, ok
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ ROUTES = {
     "menu/create": ("POST", menus.create),
     "menu/get": ("GET", menus.get),
     "menu/delete": ("GET", menus.delete),
+    "auth/getuserinfo": ("GET", identity.getuserinfo),
 }
 
 

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SubmitField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import BooleanField, IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
 def _count(label, most: int, **kwargs) -> IntegerField:
@@ -23,3 +23,9 @@ class FaultsForm(FlaskForm):
         return {name: getattr(self, name).data for name in (
             "latency_ms", "fail_next", "limit_next", "token_ttl", "duplicate_callbacks",
             "slow_callbacks")}
+
+
+class ScanAsForm(FlaskForm):
+    """The member who "scans" the sandbox's QR code: one submit button per employee, named userid."""
+
+    userid = StringField(validators=[DataRequired(), Length(max=64)])

@@ -13,7 +13,7 @@ from ..models import (SandboxApiCall, SandboxCallback, SandboxDepartment, Sandbo
                       SandboxInboxCard, SandboxMessage, SandboxTag, SandboxToken, utcnow)
 from ..wecom.replies import TEXT_LIMIT
 from ..wecom.xmlsafe import parse_xml
-from . import callbacks, faults
+from . import callbacks, faults, identity
 from .chat import is_chat
 from .inbox import FEED_LIMIT, cards_for, is_closed, message_title, rows_for, shown_card
 from .menus import published_menu
@@ -128,9 +128,10 @@ def _latest_callbacks(userid: str) -> list[SandboxCallback]:
 def _card(row: SandboxInboxCard, last: SandboxCallback | None) -> dict:
     message = row.message
     card = shown_card(row)
+    closed = is_closed(row, card)
     return {"id": row.id, "version": row.version, **_when(row.delivered_at),
             "msgid": message.msgid, "task_id": message.task_id, "recalled": bool(message.recalled_at),
-            "card": None if message.recalled_at else card, "closed": is_closed(row, card),
+            "card": None if message.recalled_at else identity.open_links(card, row.userid), "closed": closed,
             "last_callback": _callback(last) if last else None}
 
 

@@ -1,7 +1,8 @@
-"""The sandbox's routes: WeCom's API (public, token-checked like WeCom), inboxes and controls."""
+"""The sandbox's routes: WeCom's API (public, token-checked like WeCom), its sign-in pages (public,
+as WeCom's are), inboxes and controls."""
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,9 +10,9 @@ from ..auth import public, role_required
 from ..auth.decorators import ANY_USER
 from ..extensions import csrf, db
 from ..models import SandboxEmployee, SandboxInboxCard
-from . import api, callbacks, chat, faults, inbox, queries
+from . import api, callbacks, chat, faults, identity, inbox, queries
 from .directory import seed_directory
-from .forms import FaultsForm
+from .forms import FaultsForm, ScanAsForm
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,47 @@ def cgi(path):
     return answer
 
 
+@bp.route("/sso/wwlogin/sso/login", methods=["GET", "POST"])
+@public
+def sso_login():
+    """WeCom's QR-code login for browsers (WECOM_SSO_BASE): the sandbox's employees scan it."""
+    return _sign_in(identity.check_sso, in_client=False)
+
+
+@bp.route("/oauth/connect/oauth2/authorize", methods=["GET", "POST"])
+@public
+def oauth_authorize():
+    """WeCom's silent sign-in inside its client (WECOM_OAUTH_BASE): a real client knows its member;
+    the sandbox knows it when an inbox link was opened, and asks otherwise."""
+    return _sign_in(identity.check_oauth, in_client=True)
+
+
+def _sign_in(check, *, in_client: bool):
+    """Back to the app with a code for the employee remembered by an inbox link or chosen here."""
+    remembered = session.pop(identity.OPEN_AS, None)  # good for one sign-in request, even a refused one
+    try:
+        login = check(request.args)
+    except identity.Refused as refused:
+        return render_template("sandbox/login_refused.html", reason=str(refused)), 400
+    form = ScanAsForm()
+    if form.validate_on_submit():
+        userid = form.userid.data
+    else:
+        userid = remembered if request.method == "GET" else None
+    if not userid:
+        return render_template("sandbox/login.html", form=form, in_client=in_client, people=queries.people(),
+                               qr_cells=identity.qr_cells(login.state + login.redirect_uri),
+                               qr_size=identity.QR_SIZE)
+    employee = db.session.get(SandboxEmployee, userid)
+    if employee is None:
+        return render_template("sandbox/login_refused.html", reason=_(
+            "No member “%(userid)s” in the sandbox directory.", userid=userid)), 400
+    location = identity.redirect_back(login, employee.userid)
+    db.session.commit()
+    log.info("sandbox: sign-in code issued for %s", employee.userid)
+    return redirect(location)
+
+
 @bp.route("/")
 @role_required(*ANY_USER)
 def index():
@@ -44,6 +86,21 @@ def index():
 @role_required(*ANY_USER)
 def feed(userid):
     return queries.feed(userid)
+
+
+@bp.route("/inbox/<userid>/open")
+@role_required(*ANY_USER)
+def open_link(userid):
+    """A card's link to this dashboard, opened as in the employee's WeCom client: through the
+    dashboard's WeCom sign-in, which the sandbox's login pages answer for this employee unasked."""
+    employee = db.get_or_404(SandboxEmployee, userid)
+    target = identity.site_target(request.args.get("url"))
+    if target is None:
+        return render_template("sandbox/login_refused.html", reason=_(
+            "This link does not lead to this dashboard: only its own pages open as an employee.")), 400
+    session[identity.OPEN_AS] = employee.userid
+    log.info("sandbox: %s opens a link as %s", current_user.username, employee.userid)
+    return redirect(identity.sign_in_url(target))
 
 
 @bp.route("/inbox/<userid>/cards/<int:card_id>/act", methods=["POST"])

@@ -88,7 +88,9 @@ def encode_body(body: dict) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-_SECRET_PARAMS = re.compile(r"(access_token|corpsecret)=[^&\s'\")]+")
+#: Query parameters whose values never reach a log: the secret, the access token and a sign-in's
+#: one-time ``code`` (a whole word: ``response_code=`` and ``errcode=`` stay readable).
+_SECRET_PARAMS = re.compile(r"\b(access_token|corpsecret|code)=[^&\s'\")]+")
 #: Failures on the way to or from WeCom; other requests errors (a bad URL) are bugs.
 _NETWORK_ERRORS = (
     requests.ConnectionError,
@@ -102,13 +104,14 @@ def _mask(token: str) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with the values of ``access_token`` and ``corpsecret`` in any URL replaced by ***."""
+    """``text`` with the values of ``access_token``, ``corpsecret`` and ``code`` in any URL replaced
+    by ***."""
     return _SECRET_PARAMS.sub(r"\1=***", text)
 
 
 class RedactingFilter(logging.Filter):
     """For loggers that print request URLs (urllib3's DEBUG lines, web servers' access logs):
-    the secret and the access token of a WeCom URL become ***."""
+    the secret, the access token and a sign-in code of a URL become ***."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

@@ -38,6 +38,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from dashboard.auth import wecom_access
 from dashboard.extensions import db
 from dashboard.i18n import TRANSLATIONS
 from dashboard.models import DirectoryState, utcnow
@@ -70,7 +71,14 @@ NOT_PAGES = {
     "conversations.report_csv": "CSV files",
     "directory.status": "JSON the directory pages poll",
     "directory.search_json": "JSON the people picker loads as one types",
+    "auth.wecom_start": "a redirect to WeCom's sign-in page",
+    "sandbox.open_link": "a redirect: an inbox card's link opened as its employee",
+    "settings.test_card_status": "JSON the settings page's live self-test polls",
 }
+
+# Pages whose answer is not 200: what they answer.
+REFUSED_PAGES = {"not-found": 404, "sandbox-unknown-user": 404, "wecom-refused": 400,
+                 "sandbox-wecom-refused": 400}
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]?\d*(?:\.\d+)?[sdifeEgGxXorc]|\{\w+\}|\x00")
 CODE = re.compile(r"<(pre|code|kbd|samp)\b[^>]*>.*?</\1>", re.S | re.I)  # not checked: a gap
@@ -257,7 +265,8 @@ def serving(app):
     """The app over HTTP, its DASHBOARD_URL and sandbox API pointing at itself."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     base = f"http://127.0.0.1:{server.server_port}"
-    app.config.update(DASHBOARD_URL=base, WECOM_API_BASE=f"{base}/sandbox/cgi-bin")
+    app.config.update(DASHBOARD_URL=base, WECOM_API_BASE=f"{base}/sandbox/cgi-bin",
+                      WECOM_SSO_BASE=f"{base}/sandbox/sso", WECOM_OAUTH_BASE=f"{base}/sandbox/oauth")
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -310,10 +319,13 @@ def pages_of(seeded: Seeded) -> list[tuple[str, str]]:
         ("settings-after-click", f"/settings/cards/{seeded.cards['vote_interaction']}/after-click"),
         ("settings-close-poll", f"/settings/campaigns/{sent}/close-poll"),
         ("users", "/users"), ("user-edit", f"/users/{seeded.staff_id}"),
+        ("wecom-refused", "/auth/wecom/callback?code=c&state=not-started-here"),
         ("api-tokens", "/account/tokens"), ("api-tokens-all", "/account/tokens/all"),
         ("account", "/account"), ("api-docs", "/api-docs/"),
         ("sandbox-control", "/sandbox/control"), ("sandbox-inbox", f"/sandbox/?user={seeded.voter}"),
         ("sandbox-unknown-user", "/sandbox/?user=nobody-here"),
+        ("sandbox-wecom-qr", "/auth/wecom?next=/reports/"),
+        ("sandbox-wecom-refused", "/sandbox/oauth/connect/oauth2/authorize?appid=nobody"),
         ("conversations-report", "/conversations/report"),
         ("conversations-menu", "/conversations/menu"),
         ("conversations-inbox", "/conversations/inbox"),
@@ -415,6 +427,9 @@ def run_crawl(browser, tmp_path, words: Words, locale: str, language: str, phone
     try:
         with serving(app) as base:
             crawl.seeded = seed(app, words)
+            with app.app_context():  # a WeCom sign-in grant, for the users page's panel
+                wecom_access.add_grant("tag", 1, "manager", actor="crawl")
+                db.session.commit()
             page = context.new_page()
             page.set_default_timeout(15_000)
             crawler = Crawler(app, page, base, crawl)
@@ -490,7 +505,7 @@ def test_every_page_opens_in_the_browsers_language(chinese, english):
     for crawl, lang in ((chinese, "zh-CN"), (english, "en")):
         wrong = [f"{page.name}: HTTP {page.status}, <html lang={page.lang!r}> at {page.url}"
                  for page in crawl.pages.values()
-                 if page.status != (404 if page.name in ("not-found", "sandbox-unknown-user") else 200) or page.lang != lang]
+                 if page.status != REFUSED_PAGES.get(page.name, 200) or page.lang != lang]
         assert not wrong, f"{lang} crawl: " + "; ".join(wrong)
         assert crawl.pages["not-found"].endpoint == "404"
         assert crawl.pages["login"].endpoint == "auth.login"
