@@ -28,12 +28,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    from . import (api, auth, callback, campaigns, cards, cli, conversations, directory, main, reports,
-                   settings)
+    from . import (api, auth, callback, campaigns, cards, cli, conversations, directory, images, main,
+                   reports, settings)
 
     login_manager.user_loader(auth.load_user)  # "<id>:<session token>", on a sign-in not ended
-    for blueprint in (auth.bp, main.bp, cards.bp, campaigns.bp, conversations.bp, directory.bp, callback.bp,
-                      reports.bp, settings.bp, *api.blueprints):
+    for blueprint in (auth.bp, main.bp, cards.bp, images.bp, campaigns.bp, conversations.bp, directory.bp,
+                      callback.bp, reports.bp, settings.bp, *api.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(callback.bp)
     csrf.exempt(api.bp)

@@ -14,6 +14,8 @@ user/list_id as it does without the contacts-sync secret (``list_id_forbidden``)
 user/list_id into small pages (``list_id_page``).
 
 The app's menu (menu/create, menu/get, menu/delete) is kept in ``menu`` after WeCom's checks.
+Pictures uploaded with media/uploadimg (multipart) are kept in ``images`` by the URL answered;
+their request's ``media``, ``filename`` and ``content_type`` are in its Recorded.
 
 Sign-in codes for auth/getuserinfo come from ``issue_login_code``: each answers once, as WeCom's
 do (a second use, or a code never issued, is errcode 40029).
@@ -64,6 +66,10 @@ class Recorded:
     body: dict | None
     raw: bytes
     time: float  # time.monotonic() on arrival
+    # A multipart upload (media/uploadimg): the ``media`` part's bytes, file name and content type.
+    media: bytes | None = None
+    filename: str | None = None
+    content_type: str | None = None
 
 
 def _error(errcode: int, errmsg: str = "fake error") -> dict:
@@ -72,6 +78,23 @@ def _error(errcode: int, errmsg: str = "fake error") -> dict:
 
 def _ids(value) -> list[str]:
     return [s for s in str(value or "").split("|") if s]
+
+
+def _multipart(raw: bytes) -> dict:
+    """The ``media`` part of a multipart/form-data body as Recorded's fields, {} when there is none.
+    The boundary is read from the body's first line, as a form body starts with it."""
+    if not raw.startswith(b"--"):
+        return {}
+    boundary = raw.split(b"\r\n", 1)[0]
+    for part in raw.split(boundary)[1:-1]:
+        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        headers = head.decode("utf-8", "replace")
+        if re.search(r'name="media"', headers):
+            filename = re.search(r'filename="([^"]*)"', headers)
+            kind = re.search(r"(?im)^content-type:\s*(\S+)", headers)
+            return {"media": data.removesuffix(b"\r\n"), "filename": filename and filename.group(1),
+                    "content_type": kind and kind.group(1)}
+    return {}
 
 
 def _ok(**fields) -> dict:
@@ -191,6 +214,7 @@ class FakeWeCom:
         self.deliveries: Counter[str] = Counter()  # userid -> messages delivered
         self.messages: dict[str, dict] = {}  # msgid -> {"body", "recipients", "recalled"}
         self.menu: dict | None = None  # the app's menu, {"button": [...]}, as menu/create took it
+        self.images: dict[str, bytes] = {}  # url -> the picture media/uploadimg took
         self.codes_reusable = False  # True: a used response_code is taken again (not 42022)
         self._known = {u["userid"].lower(): u["userid"] for u in self.users}
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
@@ -403,8 +427,9 @@ class FakeWeCom:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        upload = _multipart(raw) if path == "/media/uploadimg" else {}
         with self._lock:
-            self.requests.append(Recorded(method, path, query, body, raw, time.monotonic()))
+            self.requests.append(Recorded(method, path, query, body, raw, time.monotonic(), **upload))
         if self.latency:
             self._stopping.wait(self.latency)
         kind, value = self._take_fault(path)
@@ -417,7 +442,7 @@ class FakeWeCom:
         if route is None:
             return 404, None, 0.0
         answer = self._token_error(query) if path != "/gettoken" else None
-        answer = answer or route(self, query, body)
+        answer = answer or route(self, query, upload or body)
         return 200, answer, value if kind == "hang" else 0.0
 
     def _token_error(self, query: dict) -> dict | None:
@@ -676,6 +701,21 @@ class FakeWeCom:
             self.menu = None
         return _ok()
 
+    def _uploadimg(self, query: dict, upload) -> dict:
+        """media/uploadimg: a JPG or PNG (by its bytes) of 5 bytes to 2 MB, kept in ``images``
+        under the URL answered. Refuse one with fail_next(40005, path="/media/uploadimg")."""
+        if not isinstance(upload, dict) or "media" not in upload:
+            return _error(41005, "media data missing")
+        data = upload["media"]
+        if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
+            return _error(40005, "invalid file type")
+        if not 5 <= len(data) <= 2 * 1024 * 1024:
+            return _error(40006, "invalid file size")
+        url = f"http://p.qpic.cn/pic_wework/fake/{next(self._serial):06d}/0"
+        with self._lock:
+            self.images[url] = data
+        return _ok(url=url)
+
     ROUTES = {
         "/gettoken": _gettoken,
         "/message/send": _send,
@@ -694,6 +734,7 @@ class FakeWeCom:
         "/menu/create": _menu_create,
         "/menu/get": _menu_get,
         "/menu/delete": _menu_delete,
+        "/media/uploadimg": _uploadimg,
     }
 
 

@@ -2,6 +2,7 @@
 from .docs import bp as docs_bp
 from .tokens import bp as account_bp
 from .views import bp
+from . import images  # noqa: F401  (routes: /images)
 from . import menu  # noqa: F401  (routes: /menu)
 from . import messages  # noqa: F401  (routes: /messages)
 from . import reply_rules  # noqa: F401  (routes: /reply-rules)

@@ -177,7 +177,21 @@ RESPONSES = {
         published_by={"type": ["string", "null"], "description": "Who published it."},
         publish_error={"type": ["string", "null"], "description": "Why WeCom refused the last "
                        "publish; null when it did not."}),
+    "ImageUpload": {"type": "object", "required": ["file"], "properties": {"file": {
+        "type": "string", "format": "binary", "description": "A JPG or PNG picture of at most 2 MB "
+        "(its kind is read from its bytes, not its name) and at most 40 million pixels."}}},
+    "ImageUploaded": _object(
+        id=INT, url={**STR, "description": "WeCom's permanent URL of the picture, for card_image.url, "
+                     "image_text_area.image_url, source.icon_url or a news article's picurl."},
+        width=INT, height=INT, bytes=INT, name={**STR, "description": "The file's name, shown only."},
+        reused={**BOOL, "description": "True: the same file was uploaded before; its row is "
+                "returned and WeCom was not called."}),
+    "Image": _object(id=INT, url=STR, name=STR, width=INT, height=INT, bytes=INT, uploaded_at=TIME,
+                     uploaded_by={"type": ["string", "null"], "description": "Who uploaded it."}),
+    "ImagePage": _page("Image"),
 }
+#: Request bodies sent as multipart/form-data (a file), not JSON.
+MULTIPART = {"ImageUpload"}
 
 # status -> (name, description)
 ERRORS = {
@@ -299,6 +313,15 @@ OPERATIONS = [
      "urls counted in UTF-8 bytes; each problem at its path, with WeCom's errcode), saves it and "
      "publishes it with menu/create, which replaces the app's whole menu. 502 when WeCom refuses: "
      "the menu stays saved and the answer carries its state with publish_error. Audited."),
+    ("post", "/images", "upload_image", "Upload a picture for cards", "ImageUpload",
+     (201, "ImageUploaded"), (403, 413, 422, 502),
+     "Checks the file first, nothing is sent to WeCom for a refused one: 413 over 2 MB; 422 when it "
+     "is not a JPG or PNG by its bytes, is damaged or cut short, or has more than 40 million "
+     "pixels. Then uploads it with media/uploadimg and keeps it in the image library; the same "
+     "file again returns the kept row (reused) without calling WeCom. 502 when WeCom refuses it, "
+     "in words. Audited."),
+    ("get", "/images", "image_list", "List the image library", None, (200, "ImagePage"), (422,),
+     "Pictures uploaded for cards, newest first. Query: q (file name contains), page, per_page."),
 ]
 QUERY = {
     "card_list": [("q", {**STR, "maxLength": 120}), ("card_type", {"enum": list(CARD_TYPES)}),
@@ -317,6 +340,9 @@ QUERY = {
     "reply_rules": [("kind", {"enum": ["keyword", "default", "welcome"]}),
                     ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
                     ("per_page", {**INT, "minimum": 1, "maximum": 200, "default": 50})],
+    "image_list": [("q", {**STR, "maxLength": 120}),
+                   ("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
+                   ("per_page", {**INT, "minimum": 1, "maximum": 200, "default": 50})],
     "events": [("page", {**INT, "minimum": 1, "maximum": 100_000, "default": 1}),
                ("per_page", {**INT, "minimum": 1, "maximum": 100, "default": 50})],
 }
@@ -365,7 +391,10 @@ def operation(method, path, view, summary, request, success, errors, description
           "description": f"{description}\n\nRoles: {', '.join(roles)}.", "parameters": params,
           "responses": {str(status): {"description": summary, **_json(schema, examples.RESPONSES.get(view))},
                         **{str(code): ref_response(code) for code in sorted({*errors, 401, 429})}}}
-    if request:
+    if request in MULTIPART:
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+            "schema": ref(request), "encoding": {"file": {"contentType": "image/png, image/jpeg"}}}}}
+    elif request:
         op["requestBody"] = {"required": True, **_json(request, examples.REQUESTS.get(view))}
     return op
 

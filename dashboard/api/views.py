@@ -34,11 +34,16 @@ ID = f"int(max={schemas.MAX_ID})"  # larger ids are a 404, not a database overfl
 PROGRESS = ("batches_total", "batches_done", "accepted", "invalid", "unlicensed", "failed")
 
 
+#: Endpoints whose bodies may exceed API_MAX_BODY, and their own limit (a picture's upload).
+BODY_LIMITS: dict[str, int] = {}
+
+
 @bp.before_request
 def limit_body():
-    """Bodies over API_MAX_BODY are refused before anything reads them; a chunked body is read
-    one byte past the limit at most, and schemas.json_body refuses it if that byte came."""
-    limit = current_app.config["API_MAX_BODY"]
+    """Bodies over API_MAX_BODY (or the endpoint's BODY_LIMITS) are refused before anything reads
+    them; a chunked body is read one byte past the limit at most, and schemas.json_body refuses it
+    if that byte came."""
+    limit = BODY_LIMITS.get(request.endpoint, current_app.config["API_MAX_BODY"])
     request.max_content_length = limit + 1
     if (request.content_length or 0) > limit:
         raise errors.too_large()

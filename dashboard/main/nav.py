@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 SECTIONS = [
     (_l("Home"), "main.home", ("staff", "manager"), "house"),
     (_l("Cards"), "cards.index", ("staff",), "card-heading"),
+    (_l("Images"), "images.index", ("staff",), "images"),
     (_l("Campaigns"), "campaigns.index", ("staff",), "send"),
     (_l("Reports"), "reports.index", ("manager", "staff"), "bar-chart"),
     (_l("Conversations"), "conversations.index", ("staff", "manager"), "chat-dots"),

@@ -8,6 +8,7 @@ from .directory import (
     DirectoryChange, DirectoryDepartment, DirectoryStamp, DirectoryState, DirectoryTag, DirectoryUser,
 )
 from .event import CardEvent, EventSelection
+from .image import Image
 from .login import LoginCounter, UserSession
 from .rollup import CurrentAnswer, EventCount, OptionTally, Respondent, RollupState
 from .user import GRANT_KINDS, ROLE_RANK, ROLES, ApiToken, RoleGrant, User
@@ -18,7 +19,7 @@ from .shared import SharedValue
 __all__ = [
     "ROLES", "ApiToken", "AppMenu", "Audience", "ConversationMessage", "ReplyCampaign", "ReplyRule", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
     "Delivery", "DirectoryChange", "DirectoryDepartment", "DirectoryStamp", "DirectoryState",
-    "DirectoryTag", "DirectoryUser", "EventSelection",
+    "DirectoryTag", "DirectoryUser", "EventSelection", "Image",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",
     "CurrentAnswer", "EventCount", "OptionTally", "Respondent", "RollupState",
     "CALLBACK_OUTCOMES", "CallbackLog", "SharedValue", "LoginCounter", "UserSession",
@@ -27,10 +28,10 @@ __all__ = [
 
 from .sandbox import (  # noqa: E402  (the sandbox's own tables, prefixed sandbox_)
     SandboxApiCall, SandboxAuthCode, SandboxCallback, SandboxDepartment, SandboxEmployee,
-    SandboxInboxCard, SandboxMessage, SandboxResponseCode, SandboxSettings, SandboxTag, SandboxToken,
+    SandboxInboxCard, SandboxMessage, SandboxImage, SandboxResponseCode, SandboxSettings, SandboxTag, SandboxToken,
 )
 
 __all__ += [
     "SandboxApiCall", "SandboxAuthCode", "SandboxCallback", "SandboxDepartment", "SandboxEmployee",
-    "SandboxInboxCard", "SandboxMessage", "SandboxResponseCode", "SandboxSettings", "SandboxTag", "SandboxToken",
+    "SandboxImage", "SandboxInboxCard", "SandboxMessage", "SandboxResponseCode", "SandboxSettings", "SandboxTag", "SandboxToken",
 ]

@@ -5,7 +5,7 @@ worker see the same WeCom. Only the sandbox package reads or writes these tables
 """
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -147,3 +147,14 @@ class SandboxAuthCode(db.Model):
     userid: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SandboxImage(db.Model):
+    """A picture the app uploaded with media/uploadimg, served at /sandbox/media/<token>.<ext> as
+    WeCom's CDN serves its own."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # random: the URL's name
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -166,6 +166,7 @@ ACTIONS = {
     "role_grant_added": _l("WeCom sign-in grant added"),
     "role_grant_removed": _l("WeCom sign-in grant removed"),
     "user_wecom_userid_set": _l("WeCom userid set"),
+    "image_uploaded": _l("Picture uploaded"),
     "user_created": _l("User created"),
     "user_changed": _l("User changed"),
     "api_token_created": _l("API token created"),

@@ -16,7 +16,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import SandboxApiCall, SandboxToken, utcnow
-from . import directory, faults, identity, menus, messages
+from . import directory, faults, identity, media, menus, messages
 from .answers import Refusal, error, ok
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,9 @@ ROUTES = {
     "menu/get": ("GET", menus.get),
     "menu/delete": ("GET", menus.delete),
     "auth/getuserinfo": ("GET", identity.getuserinfo),
+    "media/uploadimg": ("POST", media.uploadimg),
 }
+MULTIPART = {"media/uploadimg"}  # their handlers take the raw body: a file, not JSON
 
 
 def handle(method: str, path: str, query, raw: bytes) -> dict | None:
@@ -71,6 +73,8 @@ def _answer(method: str, path: str, query, raw: bytes, settings) -> dict:
     wanted, handler = ROUTES[path]
     if method != wanted:
         raise Refusal(40058, f"{path} must be called with {wanted}")
+    if path in MULTIPART:
+        return handler(query, raw)
     return handler(query, parse_body(raw) if wanted == "POST" else None)
 
 

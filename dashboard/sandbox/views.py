@@ -10,7 +10,7 @@ from ..auth import public, role_required
 from ..auth.decorators import ANY_USER
 from ..extensions import csrf, db
 from ..models import SandboxEmployee, SandboxInboxCard
-from . import api, callbacks, chat, faults, identity, inbox, queries
+from . import api, callbacks, chat, faults, identity, inbox, media, queries
 from .directory import seed_directory
 from .forms import FaultsForm, ScanAsForm
 
@@ -28,6 +28,19 @@ def cgi(path):
     if answer is None:
         abort(404)
     return answer
+
+
+@bp.route("/media/<token>.<any(png, jpg):ext>")
+@public
+def media_file(token, ext):
+    """A picture the app uploaded (media/uploadimg), public as WeCom's CDN is: only ever an image,
+    with its own type, never sniffed as anything else, and never changing (a new upload, a new URL)."""
+    image = media.stored(token, ext)
+    if image is None:
+        abort(404)
+    return image.data, {"Content-Type": image.content_type, "X-Content-Type-Options": "nosniff",
+                        "Cache-Control": "public, max-age=31536000, immutable",
+                        "Content-Disposition": "inline"}
 
 
 @bp.route("/sso/wwlogin/sso/login", methods=["GET", "POST"])

@@ -1,5 +1,5 @@
 """WeCom server API client: access-token cache, template-card send/update/recall, directory reads,
-who signed in with WeCom.
+who signed in with WeCom, pictures uploaded for cards.
 
 Failures are exceptions, never dicts to inspect: :class:`RetryableError` when a later attempt may
 pass (busy, rate limited, network), :class:`ApiError` otherwise. An invalid or expired access
@@ -7,13 +7,14 @@ token is dropped, fetched anew and the call retried exactly once.
 
 The pieces live in :mod:`.transport` (HTTP, tokens, redaction, error mapping) and in
 :mod:`.api`, one module per chapter of WeCom's API (messages, directory, network, menus,
-identity); this module puts them together and is where callers import from.
+identity, media); this module puts them together and is where callers import from.
 """
 
 from __future__ import annotations
 
 from .api import DirectoryAPI, MenusAPI, MessagesAPI, NetworkAPI
 from .api.identity import INVALID_CODE, IdentityAPI, NotAMemberError
+from .api.media import MediaAPI
 from .api.messages import (
     MAX_DUPLICATE_CHECK_INTERVAL,
     MAX_PARTIES,
@@ -70,7 +71,7 @@ __all__ = [
 ]
 
 
-class WeComClient(MessagesAPI, DirectoryAPI, NetworkAPI, MenusAPI, IdentityAPI, Transport):
+class WeComClient(MessagesAPI, DirectoryAPI, NetworkAPI, MenusAPI, IdentityAPI, MediaAPI, Transport):
     """Calls the WeCom server API as one self-built app; safe to share between threads.
 
     :param corp_id: the corp id (ww...).

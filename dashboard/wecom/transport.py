@@ -224,29 +224,41 @@ class Transport:
         log.info("new access token %s for corp %s (%d s)", _mask(value), self.corp_id, expires_in)
         return AccessToken(value, self.clock() + max(expires_in - REFRESH_MARGIN, expires_in / 2))
 
-    def _http(self, method: str, path: str, params: dict, body: dict | None = None) -> dict:
+    def _http(
+        self, method: str, path: str, params: dict, body: dict | None = None, files: dict | None = None
+    ) -> dict:
+        """One request: a JSON ``body``, or ``files`` posted as multipart/form-data (``requests``'
+        ``files=`` form: field -> (filename, bytes, content type))."""
         data = None if body is None else encode_body(body)
         headers = None if body is None else {"Content-Type": "application/json; charset=utf-8"}
         url = f"{self.base_url}/{path}"
         try:
             resp = self.session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                method, url, params=params, data=data, headers=headers, files=files,
+                timeout=self.timeout,
             )
         except _NETWORK_ERRORS as exc:
             raise _network_error(exc) from None  # the cause's text holds the token
         return _parse(resp, path)
 
     def _call(
-        self, method: str, path: str, params: dict | None = None, body: dict | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict | None = None,
+        body: dict | None = None,
+        *,
+        files: dict | None = None,
     ) -> dict:
-        """Call with the token in the query; on a token error renew it and retry exactly once."""
+        """Call with the token in the query; on a token error renew it and retry exactly once
+        (a multipart upload too: ``files`` holds bytes, so the retry sends the same ones)."""
         token = self.get_access_token()
         try:
-            return self._http(method, path, {"access_token": token, **(params or {})}, body)
+            return self._http(method, path, {"access_token": token, **(params or {})}, body, files)
         except ApiError as exc:
             if exc.errcode not in TOKEN_ERRCODES:
                 raise
             log.warning("token %s rejected on %s (%s); renewing", _mask(token), path, exc.errcode)
             self.token_cache.discard(self._cache_key, token)
         token = self.get_access_token()
-        return self._http(method, path, {"access_token": token, **(params or {})}, body)
+        return self._http(method, path, {"access_token": token, **(params or {})}, body, files)

@@ -74,6 +74,8 @@ NOT_PAGES = {
     "auth.wecom_start": "a redirect to WeCom's sign-in page",
     "sandbox.open_link": "a redirect: an inbox card's link opened as its employee",
     "settings.test_card_status": "JSON the settings page's live self-test polls",
+    "images.image_list": "JSON the designer's image picker loads",
+    "sandbox.media_file": "pictures the sandbox serves, as WeCom's CDN does",
 }
 
 # Pages whose answer is not 200: what they answer.
@@ -333,6 +335,7 @@ def pages_of(seeded: Seeded) -> list[tuple[str, str]]:
         ("conversations-rules", "/conversations/"), ("conversations-rule-new", "/conversations/rules/new"),
         ("conversations-rule", f"/conversations/rules/{seeded.rule}"),
         ("conversations-default", "/conversations/default"), ("conversations-welcome", "/conversations/welcome"),
+        ("images", "/images/"), ("images-filtered", "/images/?q=nothing-matches"),
     ]
     return pages
 

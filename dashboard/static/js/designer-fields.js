@@ -161,7 +161,8 @@
 
   function scalarField(field, obj, path, ctx) {
     const id = `f${uid += 1}`;
-    const wide = field.widget === 'textarea' || field.kind === 'bool';
+    const image = window.DesignerImages && DesignerImages.isImagePath(path);
+    const wide = field.widget === 'textarea' || field.kind === 'bool' || image;
     const wrap = h('div', {class: `designer-field ${wide ? 'col-12' : 'col-md-6'}`});
     if (field.kind === 'bool') {
       const box = h('input', {class: 'form-check-input', type: 'checkbox', id, checked: obj[field.name] === true});
@@ -180,6 +181,7 @@
     const label = h('label', {class: 'form-label small mb-1', for: id, text: field.label}, keyOf(field),
       field.required ? h('span', {class: 'text-danger', text: ' *', title: _('Required')}) : null);
     wrap.append(h('div', {class: 'd-flex justify-content-between align-items-end'}, label, count), input);
+    if (image) DesignerImages.attach(wrap, input); // upload, drop, library: designer-images.js
     if (field.help) wrap.append(h('div', {class: 'form-text mt-0', text: field.help}));
     return wrap;
   }
