@@ -39,8 +39,7 @@ def upload_image():
         db.session.rollback()
         raise _refused(refused) from None
     db.session.commit()
-    return {"id": image.id, "url": image.url, "width": image.width, "height": image.height,
-            "bytes": image.bytes, "name": image.name, "reused": image.reused}, 201
+    return service.uploaded_json(image), 201
 
 
 @bp.get("/images")

@@ -28,18 +28,18 @@ def report_url(campaign: Campaign) -> str:
 def with_links(template_card: dict, campaign: Campaign) -> dict:
     """The card as this campaign sends it: ``{report_url}`` in its link fields replaced; a copy,
     never the stored card."""
-    links = _link_objects(template_card)
+    links = link_objects(template_card)
     if not any(REPORT_URL in str(link.get("url", "")) for link in links):
         return template_card
     card = copy.deepcopy(template_card)
     target = report_url(campaign)
-    for link in _link_objects(card):
+    for link in link_objects(card):
         if isinstance(link.get("url"), str):
             link["url"] = link["url"].replace(REPORT_URL, target)
     return card
 
 
-def _link_objects(card: dict) -> list[dict]:
+def link_objects(card: dict) -> list[dict]:
     """The card's objects with a page-opening url (not its images' urls)."""
     found = [card.get(name) for name in LINK_FIELDS]
     for name in LINK_LISTS:

@@ -155,6 +155,13 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def uploaded_json(image: Image) -> dict:
+    """An upload's answer (the designer's and the API's): the kept picture, and whether the same
+    file was kept before (``reused``: WeCom was not called)."""
+    return {"id": image.id, "url": image.url, "width": image.width, "height": image.height,
+            "bytes": image.bytes, "name": image.name, "reused": image.reused}
+
+
 def image_json(image: Image) -> dict:
     """The fields the designer's picker and the library page read."""
     return {"id": image.id, "url": image.url, "name": image.name, "width": image.width,

@@ -51,8 +51,7 @@ def upload():
         db.session.rollback()
         return {"error": refused.message}, refused.status
     db.session.commit()
-    return {"id": image.id, "url": image.url, "width": image.width, "height": image.height,
-            "bytes": image.bytes, "name": image.name, "reused": image.reused}, 201
+    return service.uploaded_json(image), 201
 
 
 @bp.get("/list")
