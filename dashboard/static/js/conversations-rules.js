@@ -2,7 +2,9 @@
    bytes, an emoji 4), the fields of each reply's type, and rows shown one by one with add and remove.
    Without this script every row is on the page and the server leaves the empty ones out; with it,
    empty rows wait hidden at the end of their list and the rows are renumbered in the order shown,
-   so the replies are saved in the order people see them. */
+   so the replies are saved in the order people see them. Each article's picture address gets the
+   designer's picture tools (designer-images.js: upload, drop, the image library); the hidden rows
+   are on the page from the start, so every article has them before it is shown. */
 (function () {
   "use strict";
 
@@ -86,11 +88,13 @@
   }
 
   function clear(row) {
-    row.querySelectorAll(TEXT_FIELDS).forEach(function (el) { el.value = ""; });
+    row.querySelectorAll(TEXT_FIELDS).forEach(function (el) {
+      el.value = "";
+      el.dispatchEvent(new Event("input"));  // byte counters and picture thumbnails follow
+    });
     row.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
     row.querySelectorAll(".is-invalid").forEach(function (el) { el.classList.remove("is-invalid"); });
     row.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
-    row.querySelectorAll("[data-bytes]").forEach(function (el) { el.dispatchEvent(new Event("input")); });
     row.querySelectorAll("[data-list]").forEach(setUp);
     if (row.hasAttribute("data-reply")) showKind(row);
   }
@@ -115,7 +119,12 @@
     refresh(list);
   }
 
+  function pictureTools(wrap) {
+    if (window.DesignerImages) window.DesignerImages.attach(wrap, wrap.querySelector("input"));
+  }
+
   form.querySelectorAll("[data-bytes]").forEach(counter);
+  form.querySelectorAll("[data-picture]").forEach(pictureTools);
   form.querySelectorAll("[data-list]").forEach(setUp);  // replies before their articles: document order
   form.querySelectorAll("[data-reply]").forEach(showKind);
   form.querySelectorAll("[data-no-script]").forEach(function (el) { el.classList.add("d-none"); });

@@ -9,6 +9,10 @@
  * The URL lands in the field through the same `input` event as typing, so the card, the preview
  * and the JSON follow at once. Only the size is checked here (before anything leaves the browser);
  * the type, by the file's bytes, is the server's to check.
+ *
+ * It needs none of the designer's other scripts: only the page's picker (images/_picker.html: the
+ * modal, with the upload and list URLs and the CSRF token in its data attributes), Bootstrap and
+ * i18n.js, so the reply rules' editor gives its news articles' pictures the same tools.
  */
 (function () {
   'use strict';
@@ -37,8 +41,7 @@
   }
 
   function csrf() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : '';
+    return modal().dataset.csrfToken || '';
   }
 
   function isImagePath(path) {
@@ -57,7 +60,7 @@
   /* --- the field's tools ------------------------------------------------------------------- */
 
   function attach(wrap, input) {
-    const path = input.dataset.path;
+    const path = input.dataset.path || ''; // the designer's card path; a rule's picurl has none
     const file = h('input', {type: 'file', accept: 'image/png,image/jpeg', hidden: true, tabindex: '-1', 'aria-hidden': 'true'});
     const upload = h('button', {type: 'button', class: 'btn btn-sm btn-outline-primary designer-image-upload', text: _('Upload a picture')});
     const choose = h('button', {type: 'button', class: 'btn btn-sm btn-outline-secondary designer-image-choose', text: _('Choose from library')});
@@ -68,7 +71,7 @@
     const note = h('div', {class: 'designer-image-note small text-warning-emphasis bg-warning-subtle rounded px-2 py-1 mt-1', hidden: true});
     const field = {wrap, input, path, file, upload, choose, thumb, busy, error, note};
     wrap.classList.add('designer-image-field');
-    wrap.dataset.imagePath = path;
+    if (path) wrap.dataset.imagePath = path;
     input.after(h('div', {class: 'designer-image-tools d-flex flex-wrap align-items-center gap-2 mt-1'},
       thumb, upload, choose, h('span', {class: 'designer-image-hint small text-secondary', text: _('or drop a picture here')}), busy, file),
     error, note);
@@ -78,7 +81,7 @@
       file.value = '';
     });
     choose.addEventListener('click', () => openPicker(field));
-    input.addEventListener('input', () => showThumb(field));
+    input.addEventListener('input', () => forget(field));
     dropZone(field);
     showThumb(field);
   }
@@ -102,6 +105,14 @@
       event.preventDefault();
       send(field, files[0]);
     });
+  }
+
+  /* A typed (or cleared) URL is another picture: the last upload's error and shape note no
+   * longer apply. use() shows the new picture's note after its own input event. */
+  function forget(field) {
+    showError(field, '');
+    field.note.hidden = true;
+    showThumb(field);
   }
 
   function showThumb(field) {
@@ -141,12 +152,12 @@
       .then((json) => ({ok: response.ok, status: response.status, json})))
       .then(({ok, status, json}) => {
         if (!ok || !json.url) {
-          showError(field, json.error || _('The upload failed (HTTP %(status)s). The card is unchanged.', {status}));
+          showError(field, json.error || _('The upload failed (HTTP %(status)s). Nothing was changed.', {status}));
           return;
         }
         use(field, json);
       })
-      .catch(() => showError(field, _('The upload failed: the server did not answer. The card is unchanged.')))
+      .catch(() => showError(field, _('The upload failed: the server did not answer. Nothing was changed.')))
       .finally(() => setBusy(field, false));
   }
 
