@@ -3,6 +3,7 @@ multi-select votes, ties, changed answers, reminders counted, test sends left ou
 
 The factories below are shared by the other tests/test_reports_*.py modules.
 """
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -76,7 +77,10 @@ def make_event(campaign: Campaign | None, userid: str, seconds: int, key: str = 
                selected: dict | None = None, event: str = queries.REPLY, task_id=None) -> CardEvent:
     """An event as the callback stores it: the CardEvent, its options in ``selected`` (the roll-up
     writes them out as EventSelection rows)."""
-    row = CardEvent(dedupe_key=f"{campaign.id if campaign else '-'}:{userid}:{seconds}:{key}:{selected}",
+    dedupe_key = f"{campaign.id if campaign else '-'}:{userid}:{seconds}:{key}:{selected}"
+    if len(dedupe_key) > 64:  # the column's size (PostgreSQL enforces it): a digest, as the callback's
+        dedupe_key = hashlib.sha256(dedupe_key.encode()).hexdigest()
+    row = CardEvent(dedupe_key=dedupe_key,
                     campaign_id=campaign.id if campaign else None, from_user=userid, msg_type="event",
                     event=event, event_key=key, task_id=task_id or (f"task-{campaign.id}" if campaign else "x"),
                     card_type="vote_interaction", selected=selected or None, create_time=S + seconds,
