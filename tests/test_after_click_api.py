@@ -227,3 +227,50 @@ def test_the_sandbox_inbox_shows_the_clickers_card_changed_in_api_mode(app, weco
     assert not client.get("/sandbox/inbox/lina/feed").json["cards"][0]["closed"]
     assert db.session.scalars(db.select(ResponseCode.used_for).where(
         ResponseCode.used_for.is_not(None))).all() == ["after_click"]
+
+
+# --- the queue was down when the click came: the periodic sweep queues its update again --------
+
+
+def backdate(app, seconds):
+    with app.app_context():
+        db.session.execute(db.update(CardEvent).values(received_at=utcnow() - timedelta(seconds=seconds)))
+        db.session.commit()
+
+
+def test_a_click_whose_job_never_ran_is_updated_by_the_sweep_once(tmp_path, fake):
+    app = api_app(tmp_path, fake)
+    make_campaign(app, after_click=BUTTON)
+    response, code = click(app, fake)  # no worker: its job waits in the queue, as if it were lost
+    assert response.status_code == 200
+    with app.app_context():
+        assert jobs.after_click_sweep() == 0  # too recent: its own job may still run
+    backdate(app, 300)
+    with app.app_context():
+        assert jobs.after_click_sweep() == 1
+        jobs.after_click(event_id(app))  # the sweep's job, run here (the queue's copy is dropped)
+        assert jobs.after_click_sweep() == 0  # claimed: never again
+    assert len(fake.calls(UPDATE)) == 1 and used_for(app, code) == "after_click"
+
+
+@pytest.mark.parametrize("after_click", [None, {"mode": "none"}])
+def test_the_sweep_leaves_clicks_that_change_nothing_alone(tmp_path, fake, after_click):
+    app = api_app(tmp_path, fake)
+    make_campaign(app, after_click=after_click)
+    click(app, fake)
+    backdate(app, 300)
+    with app.app_context():
+        assert jobs.after_click_sweep() == 0
+
+
+def test_the_sweep_leaves_clicks_older_than_its_window_and_reply_mode_alone(tmp_path, fake):
+    app = api_app(tmp_path, fake)
+    make_campaign(app, after_click=BUTTON)
+    click(app, fake)
+    backdate(app, int(jobs.SWEEP_WINDOW.total_seconds()) + 60)
+    with app.app_context():
+        assert jobs.after_click_sweep() == 0
+    backdate(app, 300)
+    app.config["AFTER_CLICK_VIA"] = "reply"
+    with app.app_context():
+        assert jobs.after_click_sweep() == 0

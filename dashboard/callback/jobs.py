@@ -4,11 +4,14 @@ which updates every recipient's card, and changing a clicker's card after the cl
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from types import SimpleNamespace
+
+from flask import current_app
 
 from .. import tasks, wecom_app
 from ..extensions import db
-from ..models import Campaign, CardEvent, ResponseCode, utcnow
+from ..models import Campaign, CardEvent, CardVersion, ResponseCode, utcnow
 from ..models.event import MENU, REPLY
 from ..wecom.errors import ApiError, RetryableError
 from . import after_click as settings
@@ -21,12 +24,17 @@ CATCH_UP = "dashboard.callback.jobs.catch_up"
 RETRY_BASE = 2.0  # seconds before the second try of an after-click update; doubles from here
 RETRY_MAX = 1800.0  # seconds: the longest wait between two tries
 MAX_TRIES = 20  # about five hours of tries, well within the code's life
+SWEEP = "dashboard.callback.jobs.after_click_sweep"
+SWEEP_AFTER = timedelta(seconds=120)  # the click's own job had this long to claim its code
+SWEEP_WINDOW = timedelta(hours=1)  # clicks older than this are left alone
+SWEEP_LIMIT = 500  # updates queued per sweep at most
 
 
 def init_app(app) -> None:
     tasks.job(app, CATCH_UP, rollup.catch_up, periodic=True)
     tasks.job(app, polls.CLOSE_POLL, polls.run_close_poll)
     tasks.job(app, settings.JOB, after_click)
+    tasks.job(app, SWEEP, after_click_sweep, periodic=True)
 
 
 def after_click(event_id: int, attempt: int = 1) -> None:
@@ -62,6 +70,42 @@ def after_click(event_id: int, attempt: int = 1) -> None:
     else:
         log.info("after-click update of campaign %s for %s sent (try %d)", event.campaign_id,
                  event.from_user, attempt)
+
+
+def after_click_sweep() -> int:
+    """Queue the update of clicks whose job never ran: the queue was down when the click came
+    (the callback stored it and answered, and could not queue). A click of the last hour, older
+    than SWEEP_AFTER, whose code nobody claimed, on a card whose settings change it, gets its job
+    again; the claim keeps a job that did run (or runs twice) from spending the code twice.
+    Returns how many were queued."""
+    if current_app.config["AFTER_CLICK_VIA"] != "api":
+        return 0
+    now = utcnow()
+    recent = CardEvent.received_at.between(now - SWEEP_WINDOW, now - SWEEP_AFTER)
+    versions = db.session.execute(
+        db.select(CardVersion.id, CardVersion.after_click, CardVersion.template_card)
+        .where(CardVersion.id.in_(db.select(Campaign.card_version_id).join(
+            CardEvent, CardEvent.campaign_id == Campaign.id).where(recent)))).all()
+    answering = {v.id: v for v in versions if v.after_click}
+    if not answering:
+        return 0
+    clicks = db.session.execute(
+        db.select(CardEvent.id, CardEvent.event, CardEvent.event_key, Campaign.card_version_id)
+        .join(Campaign, Campaign.id == CardEvent.campaign_id)
+        .outerjoin(ResponseCode, ResponseCode.code == CardEvent.response_code)
+        .where(recent, CardEvent.event.in_((REPLY, MENU)), CardEvent.response_code.is_not(None),
+               ResponseCode.used_at.is_(None), Campaign.card_version_id.in_(list(answering)))
+        .order_by(CardEvent.id).limit(SWEEP_LIMIT)).all()
+    queued = 0
+    for click in clicks:
+        version = answering[click.card_version_id]
+        if settings.changes_card(SimpleNamespace(kind=click.event, event_key=click.event_key),
+                                 version.after_click, version.template_card):
+            tasks.enqueue(settings.JOB, click.id)
+            queued += 1
+    if queued:
+        log.warning("after-click updates of %d click(s) queued again: their own jobs never ran", queued)
+    return queued
 
 
 def _ledger_row(event: CardEvent) -> ResponseCode:
