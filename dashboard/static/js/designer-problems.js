@@ -67,21 +67,23 @@
     return null;
   }
 
-  function note(error) {
+  /* A note at a field: an error (red; marks the field invalid elsewhere) or a warning (a yellow
+   * note, styled apart: it marks no field invalid). */
+  function fieldNote(item, className, pathKey) {
     const el = document.createElement('div');
-    el.className = 'designer-error invalid-feedback d-block';
-    el.dataset.errorPath = error.path;
-    el.textContent = error.message;
+    el.className = className;
+    el.dataset[pathKey] = item.path;
+    el.textContent = item.message;
     return el;
   }
 
-  /* A warning's yellow note: styled apart from errors, and it marks no field invalid. */
+  function note(error) {
+    return fieldNote(error, 'designer-error invalid-feedback d-block', 'errorPath');
+  }
+
   function warningNote(warning) {
-    const el = document.createElement('div');
-    el.className = 'designer-warning small text-warning-emphasis bg-warning-subtle rounded px-2 py-1 mt-1';
-    el.dataset.warningPath = warning.path;
-    el.textContent = warning.message;
-    return el;
+    return fieldNote(warning, 'designer-warning small text-warning-emphasis bg-warning-subtle rounded px-2 py-1 mt-1',
+                     'warningPath');
   }
 
   function place(target, message) {
