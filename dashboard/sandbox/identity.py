@@ -17,7 +17,6 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.service import safe_next
-from ..campaigns.links import link_objects
 from ..extensions import db
 from ..models import SandboxAuthCode, utcnow
 from .answers import Refusal, ok
@@ -31,6 +30,8 @@ STATE_BYTES = 128  # WeCom's limit for state
 WECOM_LOGIN = "/auth/wecom"  # the dashboard's WeCom sign-in, reached by its path like any link
 QR_SIZE = 25  # cells a side of the decorative QR code
 # A card's objects whose url opens a page (as campaigns.links has them), and lists of such objects.
+LINK_FIELDS = ("card_action", "quote_area", "image_text_area")
+LINK_LISTS = ("jump_list", "horizontal_content_list", "button_list")
 
 
 class Refused(ValueError):
@@ -153,7 +154,7 @@ def sign_in_url(target: str) -> str:
 
 def open_links(card: dict, userid: str) -> dict:
     """The card with its links to this dashboard opening as the employee (changes ``card``)."""
-    for link in link_objects(card):
+    for link in _link_objects(card):
         if isinstance(link.get("url"), str) and site_target(link["url"]):
             link["url"] = opening_url(userid, link["url"])
     return card
@@ -163,6 +164,16 @@ def opening_url(userid: str, url: str) -> str:
     """The sandbox's link that opens url as the employee, absolute (the inbox opens only http(s))."""
     scheme, host = _site()
     return f"{scheme}://{host}{url_for('sandbox.open_link', userid=userid, url=url)}"
+
+
+def _link_objects(card: dict) -> list[dict]:
+    """The card's objects with a page-opening url, as WeCom's client opens them (the sandbox plays
+    WeCom: it reads cards as WeCom does, not through the product's sender)."""
+    found = [card.get(name) for name in LINK_FIELDS]
+    for name in LINK_LISTS:
+        items = card.get(name)
+        found += items if isinstance(items, list) else []
+    return [item for item in found if isinstance(item, dict)]
 
 
 def qr_cells(seed: str) -> list[tuple[int, int]]:
