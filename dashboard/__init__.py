@@ -28,12 +28,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    from . import (api, auth, callback, campaigns, cards, cli, conversations, directory, images, main,
+    from . import (api, approvals, auth, callback, campaigns, cards, cli, conversations, directory, images, main,
                    reports, settings)
 
     login_manager.user_loader(auth.load_user)  # "<id>:<session token>", on a sign-in not ended
-    for blueprint in (auth.bp, main.bp, cards.bp, images.bp, campaigns.bp, conversations.bp, directory.bp,
-                      callback.bp, reports.bp, settings.bp, *api.blueprints):
+    for blueprint in (auth.bp, main.bp, cards.bp, images.bp, campaigns.bp, approvals.bp, conversations.bp,
+                      directory.bp, callback.bp, reports.bp, settings.bp, *api.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(callback.bp)
     csrf.exempt(api.bp)
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     callback.init_app(app)  # the fast path, the roll-up and close-poll jobs, the task-id cache
     directory.init_app(app)  # the read, change-applying and periodic-sync jobs
     conversations.init_app(app)  # the answer jobs and the callback's handler for messages
+    approvals.init_app(app)  # the card and notice jobs, the callback's handler for approval cards
     if app.config["SANDBOX"]:
         from . import sandbox  # never imported when a real WeCom app is configured
 

@@ -44,6 +44,9 @@ class Defaults:
     DASHBOARD_URL = "http://127.0.0.1:5000"  # how WeCom (or the sandbox) reaches this app
     PASSWORD_HASH_METHOD = "scrypt"
     WECOM_SEATS = None  # licensed seats; the daily quota is seats x 200 (unset: directory size)
+    # Sends to more recipients than this (after expansion), and every send to @all, wait for a
+    # second person's approval (admins and users who may approve, never the author); 0: no approvals.
+    APPROVAL_ABOVE = 0
     CAMPAIGN_CONCURRENT_CALLS = 4  # batches of one campaign in flight at once, across all workers
     CAMPAIGN_MAX_ATTEMPTS = 10  # tries of a batch on retryable WeCom errors (about 6-9 minutes)
     CAMPAIGN_RETRY_BASE = 1.0  # seconds; backoff doubles from here, with jitter
@@ -103,10 +106,12 @@ ENVIRONMENT = {
     "SESSION_HOURS": "SESSION_HOURS",
     "REMEMBER_DAYS": "REMEMBER_DAYS",
     "AFTER_CLICK_VIA": "AFTER_CLICK_VIA",
+    "APPROVAL_ABOVE": "APPROVAL_ABOVE",
 }
 INTEGERS = {"WECOM_CALLBACK_MAX_AGE", "WECOM_SEATS", "API_RATE_LIMIT", "RETENTION_DAYS",
             "CAMPAIGN_CONCURRENT_CALLS", "TRUSTED_PROXIES", "DIRECTORY_SYNC_INTERVAL",
-            "DIRECTORY_READ_CONCURRENCY", "WELCOME_EVERY", "SESSION_HOURS", "REMEMBER_DAYS"}
+            "DIRECTORY_READ_CONCURRENCY", "WELCOME_EVERY", "SESSION_HOURS", "REMEMBER_DAYS",
+            "APPROVAL_ABOVE"}
 #: Never shown whole: not in pages, logs, errors or repr(app.config); settings show the last characters.
 SECRETS = ("SECRET_KEY", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 #: The WeCom connection; where each came from is kept in CREDENTIAL_SOURCES for the settings page.

@@ -74,6 +74,9 @@ class UserEditForm(FlaskForm):
                                description=_l("The WeCom member who signs in as this user; empty: nobody."))
     password_login = BooleanField(_l("Password sign-in"),
                                   description=_l("Off: this user signs in with WeCom only (given a WeCom userid)."))
+    may_approve = BooleanField(_l("May approve big sends"),
+                               description=_l("As admins do: approves other people's sends that need a "
+                                              "second person (given a WeCom userid, for the card)."))
     password = PasswordField(
         _l("New password"), validators=[Optional(), Length(min=10, message=AT_LEAST_10)]
     )
@@ -163,6 +166,13 @@ def directory_member(value: str) -> str | None:
 
 def directory_is_read() -> bool:
     return db.session.scalar(db.select(DirectoryUser.userid).limit(1)) is not None
+
+
+class NoticesForm(FlaskForm):
+    """The account page's "notices in WeCom" switch."""
+
+    wecom_notices = BooleanField(_l("Tell me in WeCom when my campaigns finish, start on schedule, or are approved or rejected"))
+    submit = SubmitField(_l("Save"))
 
 
 class WeComUseridForm(FlaskForm):

@@ -127,7 +127,8 @@ KEEP = _Keep()
 
 def update_user(user: User, *, role: str, active: bool, password: str | None,
                 revoke_tokens: bool = True, wecom_userid: str | None | _Keep = KEEP,
-                password_login: bool | None = None, by_hand: bool = True, actor=None) -> None:
+                password_login: bool | None = None, may_approve: bool | None = None,
+                by_hand: bool = True, actor=None) -> None:
     """Deactivating revokes the user's API tokens; so does a new password, unless revoke_tokens
     is False (a leaked password may have made tokens too). Any change ends the user's sign-ins.
     A user a grant let in is taken over by hand (by_hand: an admin, the CLI) when their role
@@ -143,6 +144,8 @@ def update_user(user: User, *, role: str, active: bool, password: str | None,
         wanted["wecom_userid"] = (wecom_userid or "").strip() or None
     if password_login is not None:
         wanted["password_login"] = password_login
+    if may_approve is not None:
+        wanted["may_approve"] = may_approve
     for name, value in wanted.items():
         if value != getattr(user, name):
             changes[name] = [getattr(user, name), value]

@@ -4,11 +4,11 @@ from flask_login import current_user, login_remembered, login_user, logout_user
 
 from ..extensions import db
 from ..i18n import COOKIE
-from ..models import RoleGrant, User
+from ..models import RoleGrant, User, audit
 from . import service, sessions, wecom_access
 from .decorators import ANY_USER, public, role_required
 from .forms import (GrantForm, LanguageForm, LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm,
-                    WeComUseridForm)
+                    NoticesForm, WeComUseridForm)
 
 bp = Blueprint("auth", __name__)
 
@@ -113,6 +113,21 @@ def password():
     return redirect(url_for("auth.account"))
 
 
+@bp.post("/account/notices")
+@role_required(*ANY_USER)
+def notices():
+    form, user = NoticesForm(), current_user._get_current_object()
+    if not form.validate_on_submit():
+        return _account_page(), 422
+    if user.wecom_notices != form.wecom_notices.data:
+        audit("user_changed", user, wecom_notices=[user.wecom_notices, form.wecom_notices.data])
+        user.wecom_notices = form.wecom_notices.data
+    db.session.commit()
+    flash(_("You get notices about your campaigns in WeCom.") if user.wecom_notices
+          else _("You no longer get notices about your campaigns in WeCom."), "success")
+    return redirect(url_for("auth.account", _anchor="notices"))
+
+
 def _account_page(*, wecom_form: WeComUseridForm | None = None,
                   password_form: PasswordChangeForm | None = None) -> str:
     """The account page, with the form that was posted and refused (the others fresh: formdata=None,
@@ -121,7 +136,8 @@ def _account_page(*, wecom_form: WeComUseridForm | None = None,
         "wecom_userid": current_user.wecom_userid, "next": service.safe_next(request.args.get("next"))})
     return render_template("auth/account.html", sign_ins=sessions.active(current_user),
                            this_one=sessions.current(), wecom_form=wecom_form,
-                           password_form=password_form or PasswordChangeForm(formdata=None))
+                           password_form=password_form or PasswordChangeForm(formdata=None),
+                           notices_form=NoticesForm(formdata=None, data={"wecom_notices": current_user.wecom_notices}))
 
 
 @bp.post("/account/sign-out-everywhere")
@@ -209,7 +225,8 @@ def user_edit(user_id):
             service.update_user(user, role=form.role.data, active=form.active.data,
                                 password=form.password.data, revoke_tokens=form.revoke_tokens.data,
                                 wecom_userid=form.wecom_userid.data,
-                                password_login=form.password_login_wanted)
+                                password_login=form.password_login_wanted,
+                                may_approve=form.may_approve.data)
         except service.LastAdminError as exc:
             form.role.errors.append(str(exc))
         else:

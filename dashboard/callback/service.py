@@ -191,6 +191,8 @@ def _reject(exc: Exception, remote_addr: str | None, started: float, method: str
 
 def on_card_event(conn, event, xml: str, call: Call) -> Answer:
     """A click, a vote or a menu pick: mapped to its campaign by TaskId, kept even if unknown."""
+    if handler := _card_handler(event.task_id or ""):
+        return handler(conn, event, xml, call)
     target = targets.lookup(conn, event.task_id)
     if target is None:
         outcome = "self-test" if event.task_id.startswith(SELF_TEST_PREFIX) else "unmatched"
@@ -245,6 +247,20 @@ def register_handler(app, kinds, handler) -> None:
     """Let a feature store and answer these event kinds (``handler(conn, event, xml, call) ->
     Answer``, using :func:`store`); features above the callback register in their init_app."""
     app.extensions.setdefault("callback_handlers", {}).update(dict.fromkeys(kinds, handler))
+
+
+def register_card_handler(app, prefix: str, handler) -> None:
+    """Let a feature answer clicks on the cards it sends itself, whose task ids start with
+    ``prefix`` (approvals' cards): ``handler(conn, event, xml, call) -> Answer``, using
+    :func:`store` with no target, so the events stay out of every report."""
+    app.extensions.setdefault("callback_card_handlers", {})[prefix] = handler
+
+
+def _card_handler(task_id: str):
+    for prefix, handler in current_app.extensions.get("callback_card_handlers", {}).items():
+        if task_id.startswith(prefix):
+            return handler
+    return None
 
 
 def queue(job, *args) -> None:

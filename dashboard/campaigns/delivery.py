@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Campaign, Delivery, ResponseCode, SendBatch, audit, utcnow
 from ..wecom.client import SendResult
 from ..wecom.errors import ApiError, RetryableError
-from . import leases, limits, plan
+from . import leases, limits, plan, signals
 from .families import answered_among
 from .limits import N_
 from .plan import set_ledger
@@ -52,7 +52,11 @@ CANCELLED_BY = N_("Not sent: the campaign was cancelled by %(name)s.")
 CANCELLED_REASON = N_("Cancelled by %(name)s.")
 SOME_FAILED = N_("%(failed)s of %(total)s recipients failed: see the batches below, and “Resend to "
                  "failed” for those another try may fix.")
-STORED = (UNKNOWN, WHY_ATTEMPTS, WHY_STOPPED, WHY_LATE, WHY_NO_CHECK, GAVE_UP, RETRY, ANSWERED,
+WITHDRAWN_EDITED = N_("Edited while awaiting approval: check it and send it again to ask for approval again.")
+WITHDRAWN_CANCELLED = N_("Cancelled while awaiting approval.")
+REJECTED = N_("Rejected by %(name)s: %(reason)s")
+REJECTED_NO_REASON = N_("Rejected by %(name)s.")
+STORED = (WITHDRAWN_EDITED, WITHDRAWN_CANCELLED, REJECTED, REJECTED_NO_REASON, UNKNOWN, WHY_ATTEMPTS, WHY_STOPPED, WHY_LATE, WHY_NO_CHECK, GAVE_UP, RETRY, ANSWERED,
           INVALID, UNLICENSED, STOPPED, CANCELLED, CANCELLED_BY, CANCELLED_REASON, SOME_FAILED)
 
 
@@ -117,6 +121,7 @@ def start(campaign: Campaign) -> None:
         audit("campaign_started", campaign, actor="system")
         db.session.commit()
         log.info("campaign %s started on schedule", campaign.id)
+        signals.started.send(campaign)
 
 
 def _next_due(campaign_id: int, now: datetime) -> SendBatch | None:
@@ -170,6 +175,8 @@ def outcome(campaign: Campaign, batch: SendBatch, result: SendResult | Exception
         record(batch, result)
     batch.lease_until = None
     db.session.commit()
+    if campaign.status == "failed":
+        signals.finished.send(campaign)
 
 
 def _leave_out_who_answered(campaign: Campaign, batch: SendBatch) -> bool:
@@ -319,6 +326,7 @@ def settle(campaign: Campaign) -> datetime | None:
     if leases.update(campaign.id, Campaign.status == "sending", ~open_batches.exists(), status=status,
                      finished_at=utcnow(), status_reason=reason):
         log.info("campaign %s finished: %s", campaign.id, status)
+        signals.finished.send(campaign)
     elif db.session.execute(open_batches.limit(1)).first() is not None:
         db.session.refresh(campaign)
         return utcnow()

@@ -19,10 +19,16 @@ LINK_LISTS = ("jump_list", "horizontal_content_list", "button_list")  # lists of
 def report_url(campaign: Campaign) -> str:
     """The WeCom sign-in link that lands on the report the campaign's answers count in: a
     reminder's and a test send's is their parent's (a test send has no report of its own)."""
-    report = current_app.url_map.bind("").build(  # no request needed: the worker sends too
-        "reports.show", {"campaign_id": campaign.parent_id or campaign.id})
+    return sign_in_url("reports.show", campaign_id=campaign.parent_id or campaign.id)
+
+
+def sign_in_url(endpoint: str, **values) -> str:
+    """The link that opens a page of ours from WeCom: it signs the person in through WeCom
+    (silently inside the WeCom client) and lands on the page. Built without a request, as the
+    worker sends cards too."""
+    page = current_app.url_map.bind("").build(endpoint, values)
     base = current_app.config["DASHBOARD_URL"].rstrip("/")
-    return f"{base}/auth/wecom?{urlencode({'next': report})}"
+    return f"{base}/auth/wecom?{urlencode({'next': page})}"
 
 
 def with_links(template_card: dict, campaign: Campaign) -> dict:

@@ -19,7 +19,7 @@ from ..cards import service as card_service
 from ..cards.spec import field_label
 from ..extensions import db
 from ..i18n import card_error_text
-from ..models import (AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, ResponseCode, SendBatch,
+from ..models import (Approval, AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, ResponseCode, SendBatch,
                       utcnow)
 from ..models.event import REPLY
 from ..directory import snapshot
@@ -33,7 +33,7 @@ RECALL_WINDOW = timedelta(hours=24)
 WECOM_DAY = ZoneInfo("Asia/Shanghai")  # the daily quota counts natural days in China time
 # Campaign statuses, batch statuses and ledger states as people read them (the stored values stay).
 LABELS = {
-    "draft": _l("draft"), "scheduled": _l("scheduled"), "sending": _l("sending"),
+    "draft": _l("draft"), "awaiting_approval": _l("awaiting approval"), "scheduled": _l("scheduled"), "sending": _l("sending"),
     "paused": _l("paused"), "sent": _l("sent"), "partially_sent": _l("partially sent"),
     "failed": _l("failed"), "cancelled": _l("cancelled"), "pending": _l("pending"),
     "done": _l("done"), "unknown": _l("unknown"), "accepted": _l("accepted"),
@@ -46,7 +46,7 @@ HISTORY = {
     "campaign_paused": _l("paused"), "campaign_resumed": _l("resumed"),
     "campaign_cancelled": _l("cancelled"), "campaign_recalled": _l("recalled"),
     "campaign_resent": _l("resent"), "campaign_reminded": _l("reminded"),
-    "campaign_purged": _l("purged"), "campaign.poll_closed": _l("campaign.poll closed"),
+    "campaign_purged": _l("purged"), "approval_requested": _l("sent for approval"), "campaign.poll_closed": _l("campaign.poll closed"),
     "campaign.poll_close_failed": _l("campaign.poll close failed"),
 }
 STALE_DIRECTORY = timedelta(hours=24)
@@ -428,7 +428,9 @@ def _answered(campaign: Campaign) -> int | None:
 def _state_line(campaign: Campaign, batches: dict, total: int, done: int) -> str:
     tz = campaign.timezone
     if campaign.status == "draft":
-        return _("Draft: not sent yet.")
+        return stored_text(campaign.status_reason) or _("Draft: not sent yet.")
+    if campaign.status == "awaiting_approval":
+        return _("Awaiting approval: nothing is sent until an approver approves it.")
     if campaign.status == "scheduled":
         return _("Scheduled for %(time)s (%(zone)s).", time=local_time(campaign.send_at, tz), zone=tz)
     if campaign.status == "paused":
@@ -505,6 +507,12 @@ def batch_sizes(campaign: Campaign) -> dict[int, int]:
 def test_sends(campaign: Campaign) -> list[Campaign]:
     return db.session.scalars(db.select(Campaign).filter_by(parent_id=campaign.id, is_test=True)
                               .order_by(Campaign.created_at.desc())).all()
+
+
+def approvals(campaign: Campaign) -> list[Approval]:
+    """Who was asked to approve the campaign's sends, and what each decided, newest first."""
+    return db.session.scalars(db.select(Approval).filter_by(campaign_id=campaign.id)
+                              .order_by(Approval.id.desc())).all()
 
 
 def history(campaign: Campaign) -> list[AuditLog]:

@@ -21,11 +21,11 @@ from ..cards import service as card_service
 from ..cards.spec import field_label
 from ..extensions import db
 from ..i18n import card_error_text
-from ..models import Audience, Campaign, CardVersion, User, audit, utcnow
+from ..models import Audience, Campaign, CardVersion, Delivery, SendBatch, User, audit, utcnow
 from ..wecom.errors import WeComError
 from ..directory import service as directory_service
 from ..directory import snapshot, sync
-from . import delivery, plan, queries
+from . import delivery, plan, queries, signals
 from .recipients import expand, normalize
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ PRIVACY = ("named", "aggregate")  # chosen before sending: reports show names, o
 REFUSED = {
     "edit": _l("Cannot edit: the campaign is %(label)s."),
     "send": _l("Cannot send: the campaign is %(label)s."),
+    "decide": _l("Cannot decide: the campaign is %(label)s."),
     "pause": _l("Cannot pause: the campaign is %(label)s."),
     "resume": _l("Cannot resume: the campaign is %(label)s."),
     "cancel": _l("Cannot cancel: the campaign is %(label)s."),
@@ -91,8 +92,11 @@ def create_campaign(*, name: str, card_version: CardVersion, notes: str = "",
 
 
 def update_campaign(campaign: Campaign, *, actor=None, **changes) -> None:
-    """Change a draft's fields (any of FIELDS); recipients are normalized, options merged."""
-    _require(campaign, "draft", action="edit")
+    """Change a draft's fields (any of FIELDS); recipients are normalized, options merged. A
+    campaign awaiting approval that changes goes back to the start of approval: the approval it
+    waited for is withdrawn and it is sent again, to be approved as it is now (it stays a draft,
+    saying why, when the send is refused)."""
+    _require(campaign, "draft", "awaiting_approval", action="edit")
     if unknown := set(changes) - set(FIELDS):
         raise TypeError(f"not campaign fields: {sorted(unknown)}")
     if "recipients" in changes:
@@ -100,11 +104,20 @@ def update_campaign(campaign: Campaign, *, actor=None, **changes) -> None:
     if "options" in changes:
         changes["options"] = {**(campaign.options or default_options()), **changes["options"]}
     changed = sorted(k for k, v in changes.items() if getattr(campaign, k) != v)
+    if not changed:
+        return
+    awaiting = campaign.status == "awaiting_approval"
+    if awaiting:
+        back_to_draft(campaign, delivery.WITHDRAWN_EDITED, actor=actor)
     for key in changed:
         setattr(campaign, key, changes[key])
-    if changed:
-        audit("campaign_edited", campaign, actor=actor, fields=changed)
-        log.info("campaign %s edited by %s: %s", campaign.id, _name(actor), ", ".join(changed))
+    audit("campaign_edited", campaign, actor=actor, fields=changed)
+    log.info("campaign %s edited by %s: %s", campaign.id, _name(actor), ", ".join(changed))
+    if awaiting:
+        try:
+            send(campaign, actor=actor)
+        except CampaignError as exc:
+            campaign.status_reason = str(exc)
 
 
 def send(campaign: Campaign, *, actor=None) -> None:
@@ -118,15 +131,54 @@ def send(campaign: Campaign, *, actor=None) -> None:
         raise CampaignError(" ".join([_("The directory changed since you checked:"), *changes,
                                       _("Check the recipients again, then send.")]))
     plan.add_batches(campaign, result.userids, everyone=result.everyone)
-    if campaign.send_at:
-        campaign.status = "scheduled"
-    else:
-        campaign.status, campaign.started_at = "sending", utcnow()
     when = campaign.send_at.isoformat() if campaign.send_at else "now"
+    if approval_needed(len(result.userids), result.everyone):
+        campaign.status, campaign.status_reason = "awaiting_approval", ""
+        audit("approval_requested", campaign, actor=actor, recipients=len(result.userids), when=when)
+        log.info("campaign %s by %s awaits approval: %d people (%s)", campaign.id, _name(actor),
+                 len(result.userids), when)
+        signals.approval_requested.send(campaign, recipients=len(result.userids),
+                                        everyone=result.everyone, actor=_user(actor))
+        return
+    _go(campaign)
     audit("campaign_sent", campaign, actor=actor, recipients=len(result.userids),
           calls=result.calls, when=when)
     log.info("campaign %s sent by %s to %d people (%s)", campaign.id, _name(actor),
              len(result.userids), when)
+
+
+def _go(campaign: Campaign) -> None:
+    if campaign.send_at:
+        campaign.status = "scheduled"
+    else:
+        campaign.status, campaign.started_at = "sending", utcnow()
+
+
+def approval_needed(recipients: int, everyone: bool) -> bool:
+    """A send to more than APPROVAL_ABOVE people, or to @all, waits for a second person's yes
+    (approvals are off while APPROVAL_ABOVE is 0)."""
+    above = current_app.config["APPROVAL_ABOVE"]
+    return bool(above) and (everyone or recipients > above)
+
+
+def release(campaign: Campaign, *, actor=None) -> None:
+    """An approved campaign goes: now, or at its send time. The caller commits, then queues
+    delivery (jobs.deliver with eta=send_at). :raises CampaignError: it no longer awaits approval."""
+    _require(campaign, "awaiting_approval", action="decide")
+    _go(campaign)
+    audit("campaign_sent", campaign, actor=actor, recipients=queries.summary(campaign).recipients,
+          when=campaign.send_at.isoformat() if campaign.send_at else "now", approved=True)
+    log.info("campaign %s approved by %s: %s", campaign.id, _name(actor), campaign.status)
+
+
+def back_to_draft(campaign: Campaign, reason: str, *, actor=None) -> None:
+    """A campaign awaiting approval becomes a draft again, ``reason`` (stored in English or as the
+    approver wrote it) on its page; its planned batches are dropped. The approval it waited for is
+    withdrawn unless the caller decided it (approvals rejects through this too)."""
+    _require(campaign, "awaiting_approval", action="decide")
+    _drop_plan(campaign)
+    campaign.status, campaign.status_reason = "draft", reason
+    signals.approval_withdrawn.send(campaign, reason=reason, actor=_user(actor))
 
 
 def test_send(campaign: Campaign, recipients: dict, *, actor=None) -> Campaign:
@@ -171,7 +223,9 @@ def resume(campaign: Campaign, *, actor=None) -> None:
 
 def cancel(campaign: Campaign, *, actor=None) -> None:
     """Batches not yet sent are cancelled; what WeCom already accepted stays delivered."""
-    _require(campaign, "scheduled", "sending", "paused", action="cancel")
+    _require(campaign, "awaiting_approval", "scheduled", "sending", "paused", action="cancel")
+    if campaign.status == "awaiting_approval":
+        signals.approval_withdrawn.send(campaign, reason=delivery.WITHDRAWN_CANCELLED, actor=_user(actor))
     delivery.cancel_batches(campaign, delivery.CANCELLED_BY % {"name": _name(actor)})
     campaign.status, campaign.finished_at = "cancelled", utcnow()
     campaign.status_reason = delivery.CANCELLED_REASON % {"name": _name(actor)}  # stored in English
@@ -214,6 +268,14 @@ def resend_failed(campaign: Campaign, *, actor=None) -> int:
     log.info("campaign %s: %d failed recipients resent by %s", campaign.id, len(userids),
              _name(actor))
     return len(userids)
+
+
+def _drop_plan(campaign: Campaign) -> None:
+    """Forget the batches and ledger rows planned for a send that never started."""
+    db.session.execute(db.delete(Delivery).filter_by(campaign_id=campaign.id))
+    db.session.execute(db.delete(SendBatch).filter_by(campaign_id=campaign.id)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(campaign, ["batches"])
 
 
 def refresh_directory(*, actor=None) -> sync.ReadResult:

@@ -69,11 +69,13 @@ def new():
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
 @role_required(*STAFF)
 def edit(campaign_id):
-    campaign = _draft_or_redirect(campaign_id)
+    campaign = _draft_or_redirect(campaign_id, awaiting=True)
     form = CampaignForm.for_campaign(campaign)  # the campaign's values, or what was posted
     if form.validate_on_submit():
         service.update_campaign(campaign, **form.campaign_fields())
         db.session.commit()
+        if again := _asked_again(campaign):
+            return again
         flash(_("Campaign saved."), "success")
         return redirect(url_for(".recipients", campaign_id=campaign.id))
     return render_template("campaigns/form.html", form=form, campaign=campaign)
@@ -82,7 +84,7 @@ def edit(campaign_id):
 @bp.route("/<int:campaign_id>/recipients", methods=["GET", "POST"])
 @role_required(*STAFF)
 def recipients(campaign_id):
-    campaign = _draft_or_redirect(campaign_id)
+    campaign = _draft_or_redirect(campaign_id, awaiting=True)
     if request.method == "GET" and (wait := first_need()):
         return wait
     form = RecipientsForm.for_spec(campaign.recipients)  # the saved selection, or what was posted
@@ -95,7 +97,7 @@ def recipients(campaign_id):
         if form.left_out:
             flash(ngettext("%(num)s line left out: %(list)s", "%(num)s lines left out: %(list)s",
                            len(form.left_out), list=" ".join(shortlist(form.left_out))), "warning")
-        return redirect(url_for(".check", campaign_id=campaign.id))
+        return _asked_again(campaign) or redirect(url_for(".check", campaign_id=campaign.id))
     form.keep_imported()
     return render_template("campaigns/recipients.html", form=form, campaign=campaign,
                            refreshed_at=snapshot.refreshed_at())
@@ -166,6 +168,9 @@ def send(campaign_id):
     campaign = queries.campaign_for(current_user, campaign_id, write=True)
     if not _run(service.send, campaign):
         return redirect(url_for(".check", campaign_id=campaign.id))
+    if campaign.status == "awaiting_approval":
+        flash(_("Sent for approval: it goes out once an approver approves it."), "success")
+        return redirect(url_for(".show", campaign_id=campaign.id))
     jobs.deliver(campaign.id, eta=campaign.send_at)
     if campaign.send_at:
         flash(_("Campaign scheduled for %(time)s.", time=in_zone(campaign.send_at, campaign.timezone)),
@@ -199,6 +204,7 @@ def show(campaign_id):
         ledger=ledger, state=state, recall=queries.recall_state(campaign),
         resendable=len(queries.retryable_failures(campaign)), tests=queries.test_sends(campaign),
         history=queries.history(campaign), batch_sizes=queries.batch_sizes(campaign),
+        approvals=queries.approvals(campaign),
         **close_poll_panel(campaign))
 
 
@@ -265,10 +271,20 @@ def _check_page(campaign: Campaign, test_form: TestSendForm) -> str:
                            refused=queries.refused(result.userids))
 
 
-def _draft_or_redirect(campaign_id: int) -> Campaign:
-    """Only drafts are edited and checked, by their owner; anything else goes to its campaign page."""
+def _asked_again(campaign: Campaign):
+    """After an edit of a campaign that awaited approval: its page, saying it was asked again."""
+    if campaign.status != "awaiting_approval":
+        return None
+    flash(_("Saved: the campaign was sent for approval again, as it is now."), "info")
+    return redirect(url_for(".show", campaign_id=campaign.id))
+
+
+def _draft_or_redirect(campaign_id: int, *, awaiting: bool = False) -> Campaign:
+    """Only drafts (and, with ``awaiting``, campaigns awaiting approval: a change asks again) are
+    edited and checked, by their owner; anything else goes to its campaign page."""
     campaign = queries.campaign_for(current_user, campaign_id, write=True)
-    if campaign.status != "draft" or campaign.is_test:
+    editable = ("draft", "awaiting_approval") if awaiting else ("draft",)
+    if campaign.status not in editable or campaign.is_test:
         flash(_("This campaign is %(label)s; it can no longer be changed.",
                 label=queries.label(campaign.status)), "info")
         abort(redirect(url_for(".show", campaign_id=campaign.id)))

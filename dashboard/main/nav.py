@@ -8,6 +8,7 @@ SECTIONS = [
     (_l("Cards"), "cards.index", ("staff",), "card-heading"),
     (_l("Images"), "images.index", ("staff",), "images"),
     (_l("Campaigns"), "campaigns.index", ("staff",), "send"),
+    (_l("Approvals"), "approvals.index", ("staff", "manager"), "patch-check"),
     (_l("Reports"), "reports.index", ("manager", "staff"), "bar-chart"),
     (_l("Conversations"), "conversations.index", ("staff", "manager"), "chat-dots"),
     (_l("Directory"), "directory.index", ("staff", "manager"), "diagram-3"),

@@ -1,4 +1,5 @@
 """The data model; one module per concept, all re-exported here."""
+from .approval import Approval, ApprovalCard, Notice
 from .audience import Audience
 from .audit import AuditLog, audit
 from .campaign import Campaign, Delivery, ResponseCode, SendBatch
@@ -17,7 +18,7 @@ from .callback_log import CALLBACK_OUTCOMES, CallbackLog
 from .shared import SharedValue
 
 __all__ = [
-    "ROLES", "ApiToken", "AppMenu", "Audience", "ConversationMessage", "ReplyCampaign", "ReplyRule", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
+    "ROLES", "Approval", "ApprovalCard", "Notice", "ApiToken", "AppMenu", "Audience", "ConversationMessage", "ReplyCampaign", "ReplyRule", "AuditLog", "Campaign", "Card", "CardEvent", "CardVersion",
     "Delivery", "DirectoryChange", "DirectoryDepartment", "DirectoryStamp", "DirectoryState",
     "DirectoryTag", "DirectoryUser", "EventSelection", "Image",
     "ResponseCode", "SendBatch", "User", "audit", "utcnow",

@@ -8,7 +8,7 @@ from ..extensions import db
 from .base import Json, JSONType, UTCDateTime, utcnow
 
 CAMPAIGN_STATUSES = (
-    "draft", "scheduled", "sending", "paused", "sent", "partially_sent", "failed", "cancelled",
+    "draft", "awaiting_approval", "scheduled", "sending", "paused", "sent", "partially_sent", "failed", "cancelled",
 )
 BATCH_STATUSES = ("pending", "sending", "unknown", "done", "failed", "cancelled")
 DELIVERY_STATES = ("pending", "accepted", "invalid", "unlicensed", "failed", "cancelled")
@@ -21,7 +21,7 @@ class Campaign(db.Model):
     card_version_id: Mapped[int] = mapped_column(ForeignKey("card_version.id"), index=True)
     recipients: Mapped[Json] = mapped_column(JSONType)  # users, departments, tags, all, exclude
     options: Mapped[Json] = mapped_column(JSONType, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(32), default="draft", index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     privacy: Mapped[str] = mapped_column(String(16), default="named")  # or "aggregate"

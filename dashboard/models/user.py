@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,6 +44,10 @@ class User(UserMixin, db.Model):
     # grants alone; None for users made by hand. No foreign key: role_grant already points at
     # user (created_by_id), and a removed grant's id stays as the reason the user was let in.
     granted_by_id: Mapped[int | None] = mapped_column(index=True)
+    # Approves other people's big sends (approvals/), as admins do; needs a wecom_userid.
+    may_approve: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Off: no WeCom notices about this user's own campaigns (finished, started, decided).
+    wecom_notices: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
