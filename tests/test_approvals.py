@@ -2,17 +2,20 @@
 card arrives in WeCom; their encrypted click at /wecom/callback decides once (passive reply), the
 others' cards follow, the author hears of it, and nothing reaches the recipients before."""
 import threading
+from datetime import timedelta
 
 import pytest
 
 from dashboard import tasks
 from dashboard.approvals import jobs as approval_jobs
 from dashboard.approvals import notices
+from dashboard.approvals import service as approval_service
+from dashboard.api import service as api_service
 from dashboard.auth import service as auth_service
-from dashboard.campaigns import delivery, service
+from dashboard.campaigns import service
 from dashboard.campaigns import jobs as campaign_jobs
 from dashboard.extensions import db
-from dashboard.models import Approval, ApprovalCard, AuditLog, Campaign, CardEvent, Notice, User
+from dashboard.models import Approval, ApprovalCard, AuditLog, Campaign, CardEvent, Notice, User, utcnow
 from dashboard.wecom.crypto import CallbackCrypto
 from tests.campaign_factories import card_version, wait_until
 from tests.conftest import PASSWORD
@@ -117,7 +120,7 @@ def test_a_send_above_the_threshold_waits_and_the_approvers_get_their_cards(app,
     assert [b["key"] for b in template["button_list"]] == ["approve", "reject"]
     assert template["main_title"]["desc"] == "全员通知"
     assert template["task_id"].startswith("approval-")
-    assert f"/auth/wecom?next=%2Fapprovals%2F" in template["card_action"]["url"]
+    assert "/auth/wecom?next=%2Fapprovals%2F" in template["card_action"]["url"]
     values = {item.get("value") for item in template["horizontal_content_list"]}
     assert "5 人" in values  # the recipient count, in the default language (zh)
     with app.app_context():
@@ -326,3 +329,53 @@ def test_an_author_who_turned_notices_off_gets_none(app, fake):
     with app.app_context():
         approval_jobs.sweep()
     assert not sent_to(fake, "author")
+
+
+def test_the_api_send_answers_202_awaiting_approval_and_sends_nothing(app, fake):
+    with app.app_context():
+        _, secret = api_service.create_token(user("author"), "script", actor="test")
+        draft = service.create_campaign(name="API 通知", card_version=card_version(),
+                                        recipients={"users": PEOPLE}, actor=user("author"))
+        db.session.commit()
+        draft_id = draft.id
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    answer = client.post(f"/api/v1/campaigns/{draft_id}/send", headers=headers)
+    assert answer.status_code == 202
+    assert answer.get_json() == {"id": draft_id, "status": "awaiting_approval"}
+    assert client.get(f"/api/v1/campaigns/{draft_id}", headers=headers).get_json()["status"] == \
+        "awaiting_approval"
+    with tasks.running(app):
+        wait_until(lambda: len(fake.calls(SEND)) >= 2)
+    assert not any(sent_to(fake, p) for p in PEOPLE)
+
+
+def test_a_click_after_the_campaign_was_cancelled_changes_nothing_and_says_so(app, fake):
+    campaign_id = asked(app)
+    with app.app_context():
+        approval_jobs.send_cards(db.session.scalar(db.select(Approval.id)))
+        service.cancel(db.session.get(Campaign, campaign_id), actor=user("author"))
+        db.session.commit()
+        assert db.session.scalar(db.select(Approval.decision)) == "withdrawn"
+    cards = dict(cards_of(app, campaign_id))
+    reply = reply_of(click(app, fake, cards["boss"], "boss"), fake)
+    assert "失效" in reply["TemplateCard"]["ReplaceText"]
+    assert campaign(app, campaign_id).status == "cancelled"
+    with tasks.running(app):  # the approvers' cards say it no longer counts
+        wait_until(lambda: len(fake.calls(UPDATE)) == 2)
+    assert not any(sent_to(fake, p) for p in PEOPLE)
+
+
+def test_an_approved_scheduled_campaign_waits_for_its_time_and_its_start_is_told(app, fake):
+    campaign_id = asked(app, send_at=utcnow() + timedelta(seconds=2))
+    with app.app_context():
+        approval = db.session.scalar(db.select(Approval))
+        assert approval_service.decide(approval, user("boss"), "approved") is None
+        db.session.commit()
+        approval_jobs.after_decision(approval)
+        assert db.session.get(Campaign, campaign_id).status == "scheduled"
+    with tasks.running(app):
+        wait_until(lambda: campaign(app, campaign_id).status == "sent", timeout=40)
+        wait_until(lambda: len(sent_to(fake, "author")) == 3)  # approved, started, sent
+    titles = [n["template_card"]["main_title"]["title"] for n in sent_to(fake, "author")]
+    assert sorted(titles) == sorted(["你的群发任务已获批准", "你的定时群发任务已开始发送", "你的群发任务已发送"])

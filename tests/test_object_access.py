@@ -11,7 +11,7 @@ from flask import url_for
 from dashboard.api import service as api_service
 from dashboard.auth import service as auth_service
 from dashboard.extensions import db
-from dashboard.models import Audience, ConversationMessage, ReplyRule, RoleGrant, User
+from dashboard.models import Approval, Audience, ConversationMessage, ReplyRule, RoleGrant, User
 from tests.conftest import PASSWORD
 from tests.test_reports import lunch_poll
 
@@ -68,6 +68,10 @@ EXPECTED = {
     "conversations.rule": ("reply rule", {**SHARED_GET, **SHARED_POST}),
     "conversations.delete_rule": ("reply rule", SHARED_POST),
     "conversations.switch_rule": ("reply rule", SHARED_POST),
+    # An approval is read by its campaign's author and the approvers (admins, may_approve) only.
+    "approvals.show": ("approval", {"GET": (REFUSED, REFUSED)}),
+    "approvals.decide": ("approval", {"POST": (REFUSED, REFUSED)}),
+    "approvals.reason": ("approval", {"GET": (REFUSED, REFUSED), "POST": (REFUSED, REFUSED)}),
 }
 
 
@@ -97,11 +101,13 @@ def owned(app):
         rule = ReplyRule(name="Hi", triggers=[{"match": "whole", "text": "hi"}],
                          replies=[{"type": "text", "text": "hello"}], created_by=staff)
         grant = RoleGrant(kind="department", wecom_id=2, role="staff")
-        db.session.add_all([audience, message, rule, grant])
+        approval = Approval(campaign=poll, requested_by=staff, recipients=3)
+        db.session.add_all([audience, message, rule, grant, approval])
         db.session.commit()
         return {"message_id": message.id, "rule_id": rule.id, "campaign_id": poll.id, "card_id": poll.card_version.card_id,
                 "number": poll.card_version.number, "audience_id": audience.id,
                 "token_id": token.id, "user_id": staff.id, "grant_id": grant.id,
+                "approval_id": approval.id,
                 "action": "pause", "kind": "ledger", "userid": "u1"}
 
 

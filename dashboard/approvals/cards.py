@@ -4,6 +4,7 @@ people who read them are in WeCom, not on a page of ours (cards.words)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -18,6 +19,7 @@ from ..models import Approval, ApprovalCard, Campaign, User
 APPROVE, REJECT = "approve", "reject"  # the buttons' keys: EventKey of a click
 TASK_PREFIX = "approval-"  # approval cards' task ids; kept out of reports (no campaign's batch)
 TITLE, DESC, VALUE, CAPTION, SUBTITLE = 36, 44, 30, 10, 160  # PROTOCOL §3.2 lengths, in characters
+REPLACE = 30  # the greyed button's text after a decision (WeCom names no limit: kept short)
 
 
 @contextmanager
@@ -76,23 +78,23 @@ def request_card(approval: Approval, card: ApprovalCard) -> dict:
 
 
 def outcome_text(approval: Approval) -> str:
-    """What an approval came to, in a line: "已批准 · 张三 · 17:03"; "" while it waits."""
-    with words():
-        if approval.decision == "withdrawn":
-            return _("No longer valid: the campaign was changed or cancelled")
-        if approval.decision not in ("approved", "rejected"):
-            return ""
-        verb = _("Approved") if approval.decision == "approved" else _("Rejected")
-        when = format_time(approval.decided_at, "time", approval.campaign.timezone)[:5]
-        return f"{verb} · {name_of(approval.decided_by)} · {when}"
+    """What an approval came to, in a line: "已批准 · 张三 · 17:03"; "" while it waits. In the
+    current language (cards for WeCom: inside :func:`words`)."""
+    if approval.decision == "withdrawn":
+        return _("No longer valid: the campaign was changed or cancelled")
+    if approval.decision not in ("approved", "rejected"):
+        return ""
+    verb = _("Approved") if approval.decision == "approved" else _("Rejected")
+    when = approval.decided_at.astimezone(ZoneInfo(approval.campaign.timezone)).strftime("%H:%M")
+    return f"{verb} · {name_of(approval.decided_by)} · {when}"
 
 
 def decided_card(approval: Approval, card: ApprovalCard, *, decider: bool = False) -> dict:
     """The request card once decided: its buttons replaced by the outcome. The rejecter's own
     card opens the page where they give their reason."""
-    replaced = {**request_card(approval, card), "replace_text": _cut(outcome_text(approval), 20)}
-    if decider and approval.decision == "rejected":
-        with words():
+    with words():
+        replaced = {**request_card(approval, card), "replace_text": _cut(outcome_text(approval), REPLACE)}
+        if decider and approval.decision == "rejected":
             replaced["card_action"] = {"type": 1, "url": sign_in_url("approvals.reason",
                                                                      approval_id=approval.id)}
             replaced["sub_title_text"] = _("Open the card to say why you rejected it.")

@@ -1,8 +1,10 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ..auth import role_required
+from ..auth.decorators import ANY_USER
 from ..campaigns import queries as campaign_queries
 from ..extensions import db
 from . import jobs, queries, service
@@ -19,7 +21,7 @@ def approval_label(decision: str | None) -> str:
 
 
 @bp.route("/")
-@login_required
+@role_required(*ANY_USER)
 def index():
     user = current_user._get_current_object()
     return render_template("approvals/index.html", waiting=queries.waiting_for(user),
@@ -28,14 +30,14 @@ def index():
 
 
 @bp.route("/<int:approval_id>")
-@login_required
+@role_required(*ANY_USER)
 def show(approval_id):
     approval = queries.approval_for(current_user, approval_id)
     return _page(approval, DecideForm())
 
 
 @bp.route("/<int:approval_id>/decide", methods=["POST"])
-@login_required
+@role_required(*ANY_USER)
 def decide(approval_id):
     approval = queries.approval_for(current_user, approval_id)
     form = DecideForm()
@@ -57,7 +59,7 @@ def decide(approval_id):
 
 
 @bp.route("/<int:approval_id>/reason", methods=["GET", "POST"])
-@login_required
+@role_required(*ANY_USER)
 def reason(approval_id):
     """After a 驳回 in WeCom: the rejecter says why."""
     approval = queries.approval_for(current_user, approval_id)

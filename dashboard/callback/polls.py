@@ -188,7 +188,7 @@ def run_close_poll(campaign_id: int, actor_name: str) -> ClosePollResult | None:
 
 def close_poll_panel(campaign) -> dict:
     """Template context for the campaign page's close-poll panel (empty for non-poll cards)."""
-    if campaign.is_test or campaign.status in ("draft", "scheduled", "cancelled") \
+    if campaign.is_test or campaign.status in ("draft", "awaiting_approval", "scheduled", "cancelled") \
             or campaign.card_version.template_card.get("card_type") not in INTERACTIVE:
         return {}
     return {"codes": codes.expiring_codes(campaign), "close_form": ClosePollForm()}

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Campaign, Delivery, SendBatch, SharedValue, utcnow
+from ..models import Campaign, Delivery, SendBatch, SharedValue
 
 LEASE = timedelta(seconds=90)  # longer than one call can take (timeouts, one token renewal)
 CLAIMS = "campaign-claims"  # the SharedValue row that claims lock

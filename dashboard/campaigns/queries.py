@@ -133,7 +133,7 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
     notices = [Notice("danger", _("Card: %(path)s: %(message)s",
                                   path=field_label(p.path) or _("card"), message=card_error_text(p)))
                for p in card_service.card_problems(campaign.card_version)]
-    if campaign.status != "draft":
+    if campaign.status not in ("draft", "awaiting_approval"):  # awaiting: the approval page shows it
         notices.append(Notice("danger", _("This campaign is %(label)s; only drafts can be sent.",
                                           label=label(campaign.status))))
     notices += _recipient_notices(spec, cache, userids, everyone, len(calls))

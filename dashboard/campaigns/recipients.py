@@ -10,7 +10,6 @@ Pure functions only: the directory is passed in, so the rules are testable witho
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 

@@ -63,7 +63,7 @@ def is_live(campaign: Campaign, now: datetime | None = None) -> bool:
 def report_list(user, page: int):
     """Reportable campaigns the user may read, newest first (drafts have nothing to report)."""
     query = (select(Campaign).where(reportable(), visible_to(user),
-                                    Campaign.status.not_in(("draft",)))
+                                    Campaign.status.not_in(("draft", "awaiting_approval")))
              .order_by(Campaign.created_at.desc()))
     return db.paginate(query, page=page, per_page=25, error_out=False)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from dashboard.api import service as api_service
 from dashboard.auth import service as auth_service
 from dashboard.callback import after_click
-from dashboard.campaigns import delivery, service as campaigns
+from dashboard.campaigns import delivery, plan, service as campaigns
 from dashboard.cards import service as cards
 from dashboard.conversations import service as conversations
 from dashboard.extensions import db
-from dashboard.models import (Card, ConversationMessage, SandboxDepartment, SandboxEmployee,
+from dashboard.models import (Approval, ApprovalCard, Card, ConversationMessage, DirectoryUser, SandboxDepartment, SandboxEmployee,
                               SandboxInboxCard, SandboxTag, User, utcnow)
 from dashboard.sandbox import callbacks, inbox, seed_directory
 from tests.conftest import PASSWORD
@@ -78,6 +78,7 @@ class Words:
     voted: str
     second_version: str
     conversation: dict = field(default_factory=dict)  # a reply rule and a member's message
+    rejected: str = ""  # an approver's reason for rejecting the draft
     directory: dict = field(default_factory=dict)  # for the English run: the directory renamed
 
 
@@ -85,9 +86,9 @@ ZH = Words(
     cards={"text_notice": "搬迁通知", "news_notice": "深圳办公室新闻", "button_interaction": "聚餐报名",
            "vote_interaction": "团建日期投票", "multiple_interaction": "月度调研"},
     campaigns={"vote": "团建日期投票（研发部）", "rsvp": "周五聚餐报名", "draft": "市场部搬迁通知",
-               "scheduled": "深圳办公室开业新闻"},
+               "scheduled": "深圳办公室开业新闻", "approval": "全员安全培训通知"},
     notes="周五前发出，提醒大家回复。", audiences=["研发部全体", "志愿者和新员工"], token="人事系统同步",
-    voted="已投票", second_version="本周六办公室搬迁",
+    voted="已投票", second_version="本周六办公室搬迁", rejected="请先和法务确认措辞。",
     conversation={"rule": "请假流程", "keyword": "请假", "reply": "请在企业微信审批中提交请假申请。",
                   "message": "我想请假，怎么办？"})
 
@@ -96,10 +97,12 @@ EN = Words(
            "button_interaction": "Dinner RSVP", "vote_interaction": "Offsite date poll",
            "multiple_interaction": "Monthly pulse"},
     campaigns={"vote": "Offsite date (Engineering)", "rsvp": "Friday dinner RSVP",
-               "draft": "Marketing move notice", "scheduled": "Shenzhen opening story"},
+               "draft": "Marketing move notice", "scheduled": "Shenzhen opening story",
+               "approval": "Safety training for everyone"},
     notes="Goes out before Friday, remind people to answer.", audiences=["All of Engineering",
                                                                        "Volunteers and newcomers"],
     token="HR system sync", voted="Voted", second_version="Office move on Saturday",
+    rejected="Check the wording with Legal first.",
     conversation={"rule": "Leave requests", "keyword": "leave", "reply": "Submit your leave request in "
                   "WeCom Approvals.", "message": "How do I ask for leave?"},
     directory={"tags": {1: "Leadership", 2: "Newcomers", 3: "Volunteers", 4: "Shanghai office"}})
@@ -145,6 +148,8 @@ class Seeded:
     voter: str = "zhangwei"  # answered the vote: has a person page, a sandbox inbox, a conversation
     rule: int = 0
     staff_id: int = 0
+    approval: int = 0  # the staff member's campaign to everyone, awaiting the admin's approval
+    rejection: int = 0  # the admin's rejection of the draft, with its reason
 
 
 def converse(userid: str, words: dict, admin) -> int:
@@ -186,6 +191,25 @@ def send(name: str, version, recipients: dict, admin: User, **options) -> int:
     delivery.run(campaign.id)  # what the worker runs for a campaign due now
     db.session.commit()
     return campaign.id
+
+
+def approvals(words: Words, version, draft, admin) -> tuple[int, int]:
+    """A staff member's send to everyone awaiting the admin's approval (the admin linked to a
+    WeCom member, so the page offers the decision), and the admin's rejection of the draft."""
+    admin.wecom_userid = "wangfang"
+    staff = db.session.scalar(db.select(User).filter_by(username="staff"))
+    awaiting = campaigns.create_campaign(name=words.campaigns["approval"], card_version=version,
+                                         recipients={"all": True}, actor=staff)
+    db.session.flush()
+    plan.add_batches(awaiting, list(db.session.scalars(db.select(DirectoryUser.userid))), everyone=True)
+    awaiting.status = "awaiting_approval"
+    asked = Approval(campaign=awaiting, requested_by=staff, recipients=50, everyone=True)
+    rejected = Approval(campaign=draft, requested_by=admin, recipients=14, decision="rejected",
+                        decided_by=admin, decided_at=utcnow(), decided_via="wecom", reason=words.rejected)
+    db.session.add_all([asked, rejected, ApprovalCard(approval=asked, user=admin, userid="wangfang",
+                                                      task_id="approval-seed", sent_at=utcnow())])
+    db.session.flush()
+    return asked.id, rejected.id
 
 
 def seed(app, words: Words) -> Seeded:
@@ -243,6 +267,7 @@ def seed(app, words: Words) -> Seeded:
         campaigns.save_audience(words.audiences[1], {"tags": [2, 3]}, actor=admin)
         api_service.create_token(admin, words.token)
         seeded.rule = converse(seeded.voter, words.conversation, admin)
+        seeded.approval, seeded.rejection = approvals(words, versions["text_notice"], draft, admin)
         db.session.commit()
         seeded.draft, seeded.scheduled = draft.id, scheduled.id
     return seeded

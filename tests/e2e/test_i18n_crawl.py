@@ -336,6 +336,9 @@ def pages_of(seeded: Seeded) -> list[tuple[str, str]]:
         ("conversations-rule", f"/conversations/rules/{seeded.rule}"),
         ("conversations-default", "/conversations/default"), ("conversations-welcome", "/conversations/welcome"),
         ("images", "/images/"), ("images-filtered", "/images/?q=nothing-matches"),
+        ("approvals", "/approvals/"), ("approval", f"/approvals/{seeded.approval}"),
+        ("approval-rejected", f"/approvals/{seeded.rejection}"),
+        ("approval-reason", f"/approvals/{seeded.rejection}/reason"),
     ]
     return pages
 

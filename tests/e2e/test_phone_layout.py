@@ -3,17 +3,20 @@ columns in view, chart text readable, names shown with the userid on hover, and 
 problem list naming fields as the form does (its JS mirror of cards/spec.field_label). On a taller
 phone (375 × 812, issue 19): the report, the campaign pages and the login page, every part opened:
 no sideways scroll of the page, each table fits or scrolls inside its box, charts fit their box,
-the remind button in reach."""
+the remind button in reach; and the approval pages, as the approver, with Approve in reach."""
 import json
 from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
 
+from dashboard.approvals import service as approvals
+from dashboard.auth.service import set_wecom_userid
+from dashboard.campaigns import service as campaigns
 from dashboard.cards import service as cards
 from dashboard.cards.spec import field_label
 from dashboard.extensions import db
-from dashboard.models import CallbackLog, CardEvent, DirectoryDepartment, utcnow
+from dashboard.models import CallbackLog, CardEvent, DirectoryDepartment, User, utcnow
 from tests.e2e.test_login import sign_in
 from tests.test_field_labels import BAD_VOTE, CASES, UNKNOWN
 from tests.test_reports import (BUTTON_CARD, VOTE_CARD, lunch_poll, make_campaign, make_directory,
@@ -78,6 +81,12 @@ PHONE_PAGES = {
     "/campaigns/{unbroken}": ["#ledger table", "#actions button"],
 }
 UNBROKEN = "QuarterlyAllHandsRegistrationShanghaiBeijingShenzhen2026"  # no place to wrap a line
+# The approval pages, as the approver: what must be on them (issue 20's approvals on a phone).
+APPROVAL_PAGES = {
+    "/approvals/": ["#waiting li a", "#mine"],
+    "/approvals/{approval}": ["#summary .card", "#approvers li", ".campaign-card-preview",
+                              "#decide textarea[name=reason]", "#approve", "#reject"],
+}
 OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 # Elements (every shown table, and each page's own list) outside the screen: an element that
 # scrolls sideways inside a box (.table-responsive) counts as in view when that box is.
@@ -138,6 +147,24 @@ def seed_unbroken(app) -> int:
         return campaign.id
 
 
+def seed_approval(app) -> int:
+    """An approval awaiting the admin's decision, asked through the service functions: a send by
+    staff, above APPROVAL_ABOVE, whose name, notes and recipients have no place to wrap (and are
+    not in the directory, so the check's warning on the page lists them)."""
+    app.config["APPROVAL_ABOVE"] = 1
+    with app.app_context():
+        staff, admin = (db.session.scalar(db.select(User).filter_by(username=name))
+                        for name in ("staff", "admin"))
+        set_wecom_userid(admin, "boss", actor="test")
+        campaign = campaigns.create_campaign(
+            name=UNBROKEN, card_version=make_version(VOTE_CARD, UNBROKEN), actor=staff,
+            notes=f"https://intranet.example.com/{UNBROKEN}?from=card",
+            recipients={"users": [f"{UNBROKEN}.{i}" for i in range(4)]})
+        campaigns.send(campaign, actor=staff)
+        db.session.commit()
+        return approvals.current(campaign).id
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport=PHONE)
@@ -179,6 +206,18 @@ def test_report_campaign_and_login_pages_fit_a_375_by_812_phone(app, live_server
     for path, selectors in PHONE_PAGES.items():
         problems += phone_problems(tall_phone, live_server + path.format(**ids), selectors)
     assert not problems
+
+
+def test_the_approval_pages_fit_a_375_by_812_phone_with_approve_in_reach(app, live_server, tall_phone):
+    approval_id = seed_approval(app)
+    sign_in(tall_phone, live_server, "admin")
+    problems = []
+    for path, selectors in APPROVAL_PAGES.items():
+        problems += phone_problems(tall_phone, live_server + path.format(approval=approval_id), selectors)
+    tall_phone.goto(f"{live_server}/approvals/{approval_id}")
+    box = tall_phone.locator("#approve").bounding_box()
+    assert not problems
+    assert box["width"] > 0 and 0 <= box["x"] and box["x"] + box["width"] <= TALL_PHONE["width"]
 
 
 def test_every_page_fits_a_phone_with_its_key_columns_in_view(app, live_server, phone):
