@@ -150,12 +150,15 @@ def test_the_approvers_click_starts_the_send_and_the_reply_shows_who_approved(ap
         assert reply["MsgType"] == "update_template_card"
         assert reply["TemplateCard"]["ReplaceText"].startswith("已批准 · boss · ")
         wait_until(lambda: campaign(app, campaign_id).status == "sent")
-        wait_until(lambda: fake.calls(UPDATE))  # the other approver's card shows the decision
+        # Every approver's card shows the decision: the clicker's too (AFTER_CLICK_VIA=api, the
+        # default, does not count on WeCom applying the passive reply), each with its send's code.
+        wait_until(lambda: len(fake.calls(UPDATE)) == 2)
         wait_until(lambda: sent_to(fake, "author"))  # the author hears of it
     assert all(len(sent_to(fake, p)) == 1 for p in PEOPLE)
-    [update] = fake.calls(UPDATE)
-    assert update.body["userids"] == ["boss2"]
-    assert update.body["template_card"]["replace_text"].startswith("已批准 · boss")
+    updates = {c.body["userids"][0]: c.body for c in fake.calls(UPDATE)}
+    assert set(updates) == {"boss", "boss2"}
+    assert all(u["template_card"]["replace_text"].startswith("已批准 · boss") for u in updates.values())
+    assert len({u["response_code"] for u in updates.values()}) == 2
     with app.app_context():
         approval = db.session.scalar(db.select(Approval).filter_by(campaign_id=campaign_id))
         assert (approval.decision, approval.decided_by.username, approval.decided_via) == \
@@ -163,6 +166,20 @@ def test_the_approvers_click_starts_the_send_and_the_reply_shows_who_approved(ap
         assert db.session.scalar(db.select(AuditLog).filter_by(action="approval_approved")).actor_name == "boss"
         event = db.session.scalar(db.select(CardEvent).filter_by(task_id=cards["boss"]))
         assert event.campaign_id is None  # kept out of every report
+
+
+def test_with_passive_replies_only_the_other_approvers_cards_are_updated(app, fake):
+    app.config["AFTER_CLICK_VIA"] = "reply"
+    campaign_id = asked(app)
+    with tasks.running(app):
+        wait_until(lambda: len(fake.calls(SEND)) >= 2)
+        cards = dict(cards_of(app, campaign_id))
+        reply_of(click(app, fake, cards["boss2"], "boss2", key="reject"), fake)
+        wait_until(lambda: fake.calls(UPDATE))
+        wait_until(lambda: sent_to(fake, "author"))
+    [update] = fake.calls(UPDATE)
+    assert update.body["userids"] == ["boss"]
+    assert update.body["template_card"]["replace_text"].startswith("已驳回 · boss2")
 
 
 @pytest.mark.parametrize("who, why", [("author", "不能审批自己"), ("stranger", "不是审批人"),

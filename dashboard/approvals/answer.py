@@ -1,11 +1,15 @@
 """A click on an approval card, at our own /wecom/callback: stored like every event (outside
 every report: the card belongs to no campaign's batch), decided once, and answered with a passive
 reply that turns the clicker's card into the outcome ("已批准 · 张三 · 17:03"), or says why the
-click changed nothing. A retried click is answered the same way and decides nothing again."""
+click changed nothing. A retried click is answered the same way and decides nothing again.
+With AFTER_CLICK_VIA=api (WeCom may not apply a passive reply to a card event) the worker also
+updates the clicker's card, with the code of the card's send."""
 from __future__ import annotations
 
 import logging
 from time import time
+
+from flask import current_app
 
 from .. import wecom_app
 from ..callback.service import Answer, store
@@ -27,7 +31,8 @@ def on_click(conn, event, xml: str, call) -> Answer:
     approval, user = card.approval, clicker(event.from_user)
     why = service.decide(approval, user, decision, via="wecom")
     if why is None:
-        card.updated_at = approval.decided_at  # the passive reply shows the decision on this card
+        if current_app.config["AFTER_CLICK_VIA"] == "reply":  # else the worker updates it too
+            card.updated_at = approval.decided_at  # the passive reply shows the decision
         db.session.commit()
         jobs.after_decision(approval)
     else:

@@ -87,7 +87,8 @@ def update_cards(approval_id: int) -> None:
             continue
         try:
             client.update_template_card(card.response_code, userids=[card.userid],
-                                        template_card=cards.decided_card(approval, card))
+                                        template_card=cards.decided_card(
+                                            approval, card, decider=card.user_id == approval.decided_by_id))
         except WeComError as exc:
             card.error = getattr(exc, "explanation", None) or str(exc)
             log.warning("approval %s: the card of %s not updated: %s", approval.id, card.userid,
