@@ -1,7 +1,8 @@
 """The app's WeCom connection: one API client and one callback crypto per app, from its config.
 
 Sandbox and production differ only in configuration (WECOM_API_BASE and the credentials). The
-access token is shared by every process: in Redis when the queue is Redis, else in the database.
+access token is shared by every process: in Redis when the queue is Redis, else in the database,
+and kept in each process for its life.
 """
 import time
 from functools import cached_property
@@ -11,7 +12,7 @@ from flask import current_app
 from . import tasks
 from .wecom.client import TokenCache, WeComClient
 from .wecom.crypto import CallbackCrypto
-from .wecom_tokens import DatabaseTokenCache, RedisTokenCache
+from .wecom_tokens import DatabaseTokenCache, ProcessTokenCache, RedisTokenCache
 
 
 class WeComConnection:
@@ -40,7 +41,7 @@ class WeComConnection:
 
 def token_cache(app) -> TokenCache:
     redis = tasks.redis_connection(app)
-    return RedisTokenCache(redis) if redis is not None else DatabaseTokenCache(app)
+    return ProcessTokenCache(RedisTokenCache(redis) if redis is not None else DatabaseTokenCache(app))
 
 
 def init_app(app) -> None:

@@ -1,5 +1,7 @@
 """Access-token caches shared by every web and worker process, so they make one gettoken call
-between them: in Redis when the queue is Redis, else in the database (the shared_value table).
+between them: in Redis when the queue is Redis, else in the database (the shared_value table),
+each behind a copy kept in the process (:class:`ProcessTokenCache`), so a blip of Redis costs no
+call while the token lasts.
 
 Both follow wecom.client.TokenCache; refresh times are time.time() seconds, the same on every
 machine. The fetch lock expires after LOCK_SECONDS, so a process that dies holding it blocks the
@@ -8,16 +10,21 @@ others no longer than that.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import threading
 import time
 from contextlib import contextmanager
 from functools import cached_property
 
-from sqlalchemy.exc import IntegrityError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .extensions import db
 from .models import SharedValue
 from .wecom.client import REFRESH_MARGIN, AccessToken
+
+log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 15  # longer than a gettoken call can take (3.05 s connect + 10 s read timeouts)
 _DISCARD = """if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
@@ -27,6 +34,70 @@ _DISCARD = """if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
 def _lifetime(token: AccessToken) -> int:
     """Seconds to keep a token: until it expires (REFRESH_MARGIN after it is due for renewal)."""
     return max(1, int(token.refresh_at - time.time() + REFRESH_MARGIN))
+
+
+SHARED_DOWN = (RedisError, OperationalError, TimeoutError)  # the shared cache cannot answer now
+
+
+class ProcessTokenCache:
+    """The token kept in this process for its remaining life, in front of the ``shared`` cache:
+    read from it only when due for renewal (or rejected by WeCom). While the shared cache cannot
+    answer (Redis restarting), a token still valid is used, and a renewal is made by this
+    process alone and kept here; the shared cache gets it back once it answers again."""
+
+    def __init__(self, shared, clock=time.time) -> None:
+        self.shared, self.clock = shared, clock
+        self._kept: dict[str, AccessToken] = {}
+        self._local_lock = threading.Lock()
+
+    def get(self, key: str) -> AccessToken | None:
+        kept = self._kept.get(key)
+        if kept is not None and self.clock() < kept.refresh_at:
+            return kept
+        try:
+            token = self.shared.get(key)
+        except SHARED_DOWN as exc:
+            if kept is not None and self.clock() < kept.refresh_at + REFRESH_MARGIN:  # still valid
+                log.warning("the shared token cache is down (%s): using this process's token", exc)
+                return kept
+            log.warning("the shared token cache is down (%s): renewing the token here", exc)
+            return None
+        if token is not None:
+            self._kept[key] = token
+        return token
+
+    def set(self, key: str, token: AccessToken) -> None:
+        self._kept[key] = token
+        try:
+            self.shared.set(key, token)
+        except SHARED_DOWN as exc:
+            log.warning("token kept in this process only: the shared cache is down (%s)", exc)
+
+    def discard(self, key: str, value: str) -> None:
+        if (kept := self._kept.get(key)) is not None and kept.value == value:
+            del self._kept[key]
+        try:
+            self.shared.discard(key, value)
+        except SHARED_DOWN as exc:
+            log.warning("rejected token not discarded from the shared cache (%s)", exc)
+
+    @contextmanager
+    def lock(self, key: str):
+        """The shared fetch lock; this process's own while the shared cache cannot answer."""
+        try:
+            shared = self.shared.lock(key)
+            shared.__enter__()
+        except SHARED_DOWN:
+            with self._local_lock:
+                yield
+            return
+        try:
+            yield
+        finally:
+            try:
+                shared.__exit__(None, None, None)
+            except SHARED_DOWN as exc:  # it expires by itself (LOCK_SECONDS)
+                log.warning("token fetch lock not released (%s)", exc)
 
 
 class RedisTokenCache:

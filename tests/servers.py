@@ -15,14 +15,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server(folder: Path):
-    """redis-server on a free port, its files in folder; yields its URL, stops it after."""
+def redis_server(folder: Path, port: int | None = None):
+    """redis-server on ``port`` (default: a free one), its files in folder; yields its URL,
+    stops it after."""
     import redis
 
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is missing: run `make test` (or apt-get install redis-server)")
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
     url, deadline = f"redis://127.0.0.1:{port}/0", time.monotonic() + 10

@@ -18,6 +18,7 @@ from tests.campaign_factories import (card_version, consuming, make_campaign, se
                                       status_of, stop_worker, userids, wait_until, wired, worker_env)
 from tests.conftest import make_app
 from tests.fake_wecom import FakeWeCom
+from tests.servers import free_port, redis_server
 
 PEOPLE = userids(8000)
 
@@ -189,3 +190,26 @@ def test_claims_wait_for_each_other_across_connections(tmp_path):
     for app in apps:
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_two_second_redis_outage_mid_campaign_costs_seconds(tmp_path):
+    """Redis killed while a campaign sends, back 2 s later, empty (no persistence): the runs in
+    flight go on with the token they hold and without helpers, and the campaign ends within 10 s
+    of Redis returning, each recipient once."""
+    people, port = userids(16000), free_port()
+    for folder in ("before", "after"):
+        (tmp_path / folder).mkdir()
+    before = ExitStack()
+    url = before.enter_context(redis_server(tmp_path / "before", port=port))
+    with FakeWeCom(users=people, latency=0.3) as fake, wired(tmp_path, fake, TASK_QUEUE_URL=url) as app:
+        with workers(app, fake, tmp_path / "workers.log", count=2):
+            with app.app_context():
+                cid = send_now(make_campaign({"users": people}))
+            wait_until(lambda: fake.calls("/message/send"))
+            before.close()  # Redis gone, with every queued job
+            time.sleep(2)
+            with redis_server(tmp_path / "after", port=port):
+                wait_until(lambda: status_of(app, cid) == "sent", timeout=10)
+        assert fake.deliveries == Counter(people)
+        assert ledger_states(app, cid) == Counter({"accepted": len(people)})

@@ -10,9 +10,10 @@ from dashboard import wecom_app
 from dashboard.extensions import db
 from dashboard.models import SharedValue
 from dashboard.wecom.client import AccessToken, WeComClient
-from dashboard.wecom_tokens import DatabaseTokenCache, RedisTokenCache
+from dashboard.wecom_tokens import DatabaseTokenCache, ProcessTokenCache, RedisTokenCache
 from tests.conftest import make_app
 from tests.fake_wecom import FakeWeCom
+from tests.servers import redis_server
 
 CLIENTS = 6
 
@@ -105,6 +106,29 @@ def test_the_app_shares_its_token_where_its_queue_is(tmp_path, request, queue, k
     url = request.getfixturevalue("redis_url") if queue == "redis" else None
     app = make_app(tmp_path, **({"TASK_QUEUE_URL": url} if url else {}))
     with app.app_context():
-        assert isinstance(wecom_app.client().token_cache, kind)
+        cache = wecom_app.client().token_cache
+        assert isinstance(cache, ProcessTokenCache) and isinstance(cache.shared, kind)
         assert wecom_app.client().clock is time.time
         db.engine.dispose()
+
+
+def test_a_token_kept_in_the_process_outlives_a_redis_outage(fake, tmp_path):
+    """Redis gone: the calls go on with the token this process holds (no gettoken, no Redis)."""
+    with redis_server(tmp_path) as url:
+        shared = RedisTokenCache(redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1))
+        client = WeComClient(fake.corp_id, fake.secret, fake.agent_id, base_url=fake.base_url,
+                             clock=time.time, token_cache=ProcessTokenCache(shared))
+        client.list_department_ids()
+    for _ in range(3):  # the server is stopped
+        client.list_department_ids()
+    assert len(fake.calls("/gettoken")) == 1
+
+
+def test_a_process_that_needs_a_token_while_redis_is_down_fetches_and_keeps_its_own(fake, tmp_path):
+    with redis_server(tmp_path) as url:
+        shared = RedisTokenCache(redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1))
+    client = WeComClient(fake.corp_id, fake.secret, fake.agent_id, base_url=fake.base_url,
+                         clock=time.time, token_cache=ProcessTokenCache(shared))
+    client.list_department_ids()  # no shared cache to read or lock: fetched here
+    client.list_department_ids()  # and kept
+    assert len(fake.calls("/gettoken")) == 1

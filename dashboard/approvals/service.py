@@ -6,7 +6,7 @@ A send that needs approval (campaigns.service.approval_needed) leaves the campai
 :class:`ApprovalCard` per approver, whose cards the worker sends (jobs.py). :func:`decide` lets
 exactly one decision through, however many approvers click at once or WeCom retries a click:
 the UPDATE that records it matches only while the approval is undecided. Changes are audited;
-the caller commits, then calls :func:`after_decision` to queue the follow-up work.
+the caller commits, then calls ``jobs.after_decision`` to queue the follow-up work.
 """
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def decide(approval: Approval, user: User | None, decision: str, *, reason: str 
     campaign = approval.campaign
     try:
         if decision == "approved":
-            campaigns.release(campaign, actor=user)
+            campaigns.release(campaign, recipients=approval.recipients, actor=user)
         else:
             campaigns.back_to_draft(campaign, rejected_text(approval), actor=user)
     except campaigns.CampaignError as exc:  # cancelled meanwhile: nothing is decided

@@ -79,7 +79,7 @@ def run(campaign_id: int, call_for_help: Callable[[], None] | None = None,
         if batch is None:
             continue
         if call_for_help is not None and _more_due(campaign.id):
-            call_for_help()
+            _ask(call_for_help)
             call_for_help = None
         try:
             send(campaign, batch)
@@ -88,6 +88,15 @@ def run(campaign_id: int, call_for_help: Callable[[], None] | None = None,
             leases.release(batch.id)
             raise
     return settle(campaign)
+
+
+def _ask(call_for_help: Callable[[], None]) -> None:
+    """Queue a helper run; with the queue down (a Redis blip) this run goes on alone, and the
+    batch it claimed is sent all the same."""
+    try:
+        call_for_help()
+    except Exception as exc:  # noqa: BLE001 - Redis down, a full disk: never strand the claim
+        log.warning("no helper run queued (%s): this run goes on alone", exc)
 
 
 def claim(campaign: Campaign) -> SendBatch | None:

@@ -161,12 +161,12 @@ def approval_needed(recipients: int, everyone: bool) -> bool:
     return bool(above) and (everyone or recipients > above)
 
 
-def release(campaign: Campaign, *, actor=None) -> None:
+def release(campaign: Campaign, *, recipients: int, actor=None) -> None:
     """An approved campaign goes: now, or at its send time. The caller commits, then queues
     delivery (jobs.deliver with eta=send_at). :raises CampaignError: it no longer awaits approval."""
     _require(campaign, "awaiting_approval", action="decide")
     _go(campaign)
-    audit("campaign_sent", campaign, actor=actor, recipients=queries.summary(campaign).recipients,
+    audit("campaign_sent", campaign, actor=actor, recipients=recipients,
           when=campaign.send_at.isoformat() if campaign.send_at else "now", approved=True)
     log.info("campaign %s approved by %s: %s", campaign.id, _name(actor), campaign.status)
 
