@@ -1,7 +1,9 @@
 """A campaign to 100,000 recipients on 1, 2 and 4 worker processes sharing a Redis queue and a
 SQLite database, against the fake WeCom server with 50 ms latency per call (issue 11).
 
-Run from the repo root: ``.venv/bin/python bench/bench_campaign.py [recipients] [latency_ms]``.
+Run from the repo root: ``.venv/bin/python bench/bench_campaign.py [recipients] [latency_ms]
+[--db postgresql]``; ``--db postgresql`` runs the same on a throwaway PostgreSQL server with its
+durable defaults (scripts/throwaway_postgres.py), its tables made afresh for each run.
 Each run has its own redis-server, database, fake WeCom and workers (``flask --app wsgi worker``
 processes, as in production), plans the campaign (bench_send.py), queues it, and times it from
 the enqueue until it is 'sent'. Two series: CAMPAIGN_CONCURRENT_CALLS at its default of 4 (the
@@ -12,10 +14,12 @@ each worker sent. Exits non-zero on a duplicate, a missed recipient or a second 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,10 +35,13 @@ from tests.servers import redis_server  # noqa: E402
 WORKERS = (1, 2, 4)
 
 
-def run(people: list[str], latency: float, workers: int, calls: int) -> dict:
+def run(people: list[str], latency: float, workers: int, calls: int, database_url: str | None) -> dict:
     with tempfile.TemporaryDirectory() as folder, redis_server(Path(folder)) as queue, \
             FakeWeCom(users=people, latency=latency) as fake:
         env = {**environment(folder, fake), "TASK_QUEUE_URL": queue}
+        if database_url:
+            env["DATABASE_URL"] = database_url
+            fresh(folder, env)
         app = make_app(folder, env)
         env = {**os.environ, **env, "CAMPAIGN_CONCURRENT_CALLS": str(calls)}
         log_path = Path(folder) / "workers.log"
@@ -61,15 +68,34 @@ def run(people: list[str], latency: float, workers: int, calls: int) -> dict:
                 "shares": sorted(Counter(owners).values(), reverse=True)}
 
 
-def main(recipients: int = 100_000, latency_ms: float = 50.0) -> int:
+def fresh(folder: str, env: dict) -> None:
+    """Empty tables in the shared PostgreSQL database, as a new SQLite file would be."""
+    app = make_app(folder, env)
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def main(recipients: int = 100_000, latency_ms: float = 50.0, database: str = "sqlite") -> int:
+    with ExitStack() as stack:
+        database_url = None
+        if database == "postgresql":
+            from scripts.throwaway_postgres import throwaway_postgres
+
+            database_url = stack.enter_context(throwaway_postgres(fast=False))  # durable defaults
+        return series(recipients, latency_ms, database_url)
+
+
+def series(recipients: int, latency_ms: float, database_url: str | None) -> int:
     people = [f"user{i:06d}" for i in range(recipients)]
-    print(f"{recipients:,} recipients, {latency_ms:g} ms per call, SQLite database, Redis queue")
+    where = "PostgreSQL (throwaway server, durable defaults)" if database_url else "SQLite database"
+    print(f"{recipients:,} recipients, {latency_ms:g} ms per call, {where}, Redis queue")
     print("workers  in flight  wall (s)  messages/s  send  gettoken  duplicates  batches per worker")
     failed = False
     for per_worker in (False, True):
         for workers in WORKERS:
             calls = 4 * workers if per_worker else 4
-            r = run(people, latency_ms / 1000, workers, calls)
+            r = run(people, latency_ms / 1000, workers, calls, database_url)
             print(f"{workers:7}  {calls:9}  {r['wall']:8.2f}  {recipients / r['wall']:10,.0f}  "
                   f"{r['sends']:4}  {r['tokens']:8}  {r['duplicates']:10}  "
                   f"{'/'.join(map(str, r['shares']))}", flush=True)
@@ -78,4 +104,9 @@ def main(recipients: int = 100_000, latency_ms: float = 50.0) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*(float(a) if i else int(a) for i, a in enumerate(sys.argv[1:]))))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("recipients", nargs="?", type=int, default=100_000)
+    parser.add_argument("latency_ms", nargs="?", type=float, default=50.0)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+    sys.exit(main(args.recipients, args.latency_ms, args.db))

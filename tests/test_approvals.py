@@ -56,6 +56,11 @@ def login(client, username):
     return client.post("/login", data={"username": username, "password": PASSWORD})
 
 
+def only_approval(app) -> int:
+    with app.app_context():
+        return db.session.scalars(db.select(Approval.id)).one()
+
+
 def crypto(fake):
     return CallbackCrypto(TOKEN, AES_KEY, fake.corp_id)
 
@@ -261,8 +266,7 @@ def test_rejection_on_the_web_returns_the_campaign_to_draft_with_the_reason(app,
     campaign_id = asked(app)
     client = app.test_client()
     login(client, "boss2")
-    with app.app_context():
-        approval_id = db.session.scalar(db.select(Approval.id))
+    approval_id = only_approval(app)
     page = client.get(f"/approvals/{approval_id}")
     assert page.status_code == 200 and "全员通知" in page.get_data(as_text=True)
     answer = client.post(f"/approvals/{approval_id}/decide",
@@ -279,8 +283,7 @@ def test_the_author_cannot_approve_on_the_web_either(app, fake):
     campaign_id = asked(app)
     client = app.test_client()
     login(client, "author")
-    with app.app_context():
-        approval_id = db.session.scalar(db.select(Approval.id))
+    approval_id = only_approval(app)
     assert client.get(f"/approvals/{approval_id}").status_code == 200  # they may look
     client.post(f"/approvals/{approval_id}/decide", data={"approve": "1"})
     assert campaign(app, campaign_id).status == "awaiting_approval"

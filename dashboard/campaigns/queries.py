@@ -19,8 +19,8 @@ from ..cards import service as card_service
 from ..cards.spec import field_label
 from ..extensions import db
 from ..i18n import card_error_text
-from ..models import (Approval, AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, ResponseCode, SendBatch,
-                      utcnow)
+from ..models import (Approval, AuditLog, Campaign, Card, CardEvent, CardVersion, Delivery, ResponseCode,
+                      SendBatch, utcnow)
 from ..models.event import REPLY
 from ..directory import snapshot
 from . import delivery, limits, plan
@@ -33,8 +33,8 @@ RECALL_WINDOW = timedelta(hours=24)
 WECOM_DAY = ZoneInfo("Asia/Shanghai")  # the daily quota counts natural days in China time
 # Campaign statuses, batch statuses and ledger states as people read them (the stored values stay).
 LABELS = {
-    "draft": _l("draft"), "awaiting_approval": _l("awaiting approval"), "scheduled": _l("scheduled"), "sending": _l("sending"),
-    "paused": _l("paused"), "sent": _l("sent"), "partially_sent": _l("partially sent"),
+    "draft": _l("draft"), "awaiting_approval": _l("awaiting approval"), "scheduled": _l("scheduled"),
+    "sending": _l("sending"), "paused": _l("paused"), "sent": _l("sent"), "partially_sent": _l("partially sent"),
     "failed": _l("failed"), "cancelled": _l("cancelled"), "pending": _l("pending"),
     "done": _l("done"), "unknown": _l("unknown"), "accepted": _l("accepted"),
     "invalid": _l("invalid"), "unlicensed": _l("unlicensed"),
@@ -46,7 +46,8 @@ HISTORY = {
     "campaign_paused": _l("paused"), "campaign_resumed": _l("resumed"),
     "campaign_cancelled": _l("cancelled"), "campaign_recalled": _l("recalled"),
     "campaign_resent": _l("resent"), "campaign_reminded": _l("reminded"),
-    "campaign_purged": _l("purged"), "approval_requested": _l("sent for approval"), "campaign.poll_closed": _l("campaign.poll closed"),
+    "campaign_purged": _l("purged"), "approval_requested": _l("sent for approval"),
+    "campaign.poll_closed": _l("campaign.poll closed"),
     "campaign.poll_close_failed": _l("campaign.poll close failed"),
 }
 STALE_DIRECTORY = timedelta(hours=24)

@@ -131,9 +131,10 @@ def send(campaign: Campaign, *, actor=None) -> None:
         raise CampaignError(" ".join([_("The directory changed since you checked:"), *changes,
                                       _("Check the recipients again, then send.")]))
     plan.add_batches(campaign, result.userids, everyone=result.everyone)
+    campaign.status_reason = ""  # a rejection's or a withdrawal's, from before
     when = campaign.send_at.isoformat() if campaign.send_at else "now"
     if approval_needed(len(result.userids), result.everyone):
-        campaign.status, campaign.status_reason = "awaiting_approval", ""
+        campaign.status = "awaiting_approval"
         audit("approval_requested", campaign, actor=actor, recipients=len(result.userids), when=when)
         log.info("campaign %s by %s awaits approval: %d people (%s)", campaign.id, _name(actor),
                  len(result.userids), when)

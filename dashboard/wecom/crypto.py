@@ -147,8 +147,8 @@ def _envelope(fields: dict) -> Envelope:
     to_user, agent_id = fields.get("ToUserName"), fields.get("AgentID")
     return Envelope(
         encrypt=encrypt,
-        to_user=to_user if isinstance(to_user, str) else None,
-        agent_id=agent_id if isinstance(agent_id, str) else None,
+        to_user=to_user if isinstance(to_user, str) and to_user else None,  # empty: absent, as
+        agent_id=agent_id if isinstance(agent_id, str) and agent_id else None,  # the plain reader has it
     )
 
 

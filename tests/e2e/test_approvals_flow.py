@@ -18,7 +18,7 @@ from dashboard.extensions import db
 from dashboard.models import Card, User
 from dashboard.sandbox import seed_directory
 from tests.e2e.test_login import sign_in
-from tests.e2e.test_sandbox_inbox import LUNCH
+from tests.e2e.test_sandbox_inbox import LUNCH, send_campaign
 
 pytestmark = pytest.mark.e2e
 
@@ -55,23 +55,6 @@ def user(username: str) -> User:
     return db.session.scalar(db.select(User).filter_by(username=username))
 
 
-def send_for_approval(page, base) -> str:
-    """As the author, through the campaign pages: read the directory, name, pick the card and
-    three people, check, send; returns the campaign's id."""
-    page.goto(f"{base}/campaigns/")
-    page.get_by_role("button", name="Refresh directory").click()
-    expect(page.get_by_role("alert").first).to_contain_text("50 people")
-    page.goto(f"{base}/campaigns/new")
-    page.fill("#name", "Friday lunch for three")
-    page.select_option("#card_version", label="Lunch vote · v1 (vote_interaction)")
-    page.get_by_role("button", name="Save and choose recipients").click()
-    page.fill("#pasted", "\n".join(RECIPIENTS))
-    page.get_by_role("button", name="Save and check").click()
-    page.get_by_role("button", name=re.compile("Send now to 3 people")).click()
-    expect(page).to_have_url(re.compile(r"/campaigns/\d+$"))
-    return page.url.rsplit("/", 1)[1]
-
-
 def inbox_cards(page, base, userid):
     """The cards in a sandbox inbox, once its feed has loaded."""
     page.goto(f"{base}/sandbox/?user={userid}")
@@ -99,7 +82,7 @@ def approve_in_the_inbox(page, base, language):
 def test_an_approver_approves_in_the_sandbox_inbox_and_the_campaign_starts(page, site, app, language):
     app.config["DEFAULT_LANGUAGE"] = language
     sign_in(page, site, "staff")
-    campaign_id = send_for_approval(page, site)
+    campaign_id = send_campaign(page, site, "Friday lunch for three", RECIPIENTS)
     expect(page.locator("#campaign-status")).to_have_attribute("data-status", "awaiting_approval")
     expect(page.locator("#approvals [data-decision=waiting]")).to_contain_text("admin")
     approve_in_the_inbox(page, site, language)

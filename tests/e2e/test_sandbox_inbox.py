@@ -40,18 +40,19 @@ def sandbox_site(app):
     thread.join(timeout=5)
 
 
-def send_campaign(page, base) -> str:
-    """Through the campaign pages: read the directory, name, pick the card and people, send."""
+def send_campaign(page, base, name="Friday lunch", people=("zhangwei", "lina")) -> str:
+    """Through the campaign pages: read the directory, name, pick the card and people, send;
+    returns the campaign's id."""
     page.goto(f"{base}/campaigns/")
     page.get_by_role("button", name="Refresh directory").click()
     expect(page.get_by_role("alert").first).to_contain_text("50 people")
     page.goto(f"{base}/campaigns/new")
-    page.fill("#name", "Friday lunch")
+    page.fill("#name", name)
     page.select_option("#card_version", label="Lunch vote · v1 (vote_interaction)")
     page.get_by_role("button", name="Save and choose recipients").click()
-    page.fill("#pasted", "zhangwei\nlina")
+    page.fill("#pasted", "\n".join(people))
     page.get_by_role("button", name="Save and check").click()
-    page.get_by_role("button", name=re.compile("Send now to 2 people")).click()
+    page.get_by_role("button", name=re.compile(f"Send now to {len(people)} people")).click()
     expect(page).to_have_url(re.compile(r"/campaigns/\d+$"))
     return page.url.rsplit("/", 1)[1]
 

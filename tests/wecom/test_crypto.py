@@ -7,7 +7,7 @@ import string
 
 import pytest
 from Crypto.Cipher import AES
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dashboard.wecom import errors
@@ -320,6 +320,7 @@ WS = st.sampled_from(["", " ", "\n", "\r\n  ", "\t"])
     values=st.lists(st.tuples(st.sampled_from(["ToUserName", "AgentID", "Encrypt"]), PLAIN, st.booleans()), max_size=4),
     spaces=st.lists(WS, min_size=6, max_size=6),
 )
+@example(values=[("ToUserName", "", True), ("Encrypt", "0", False)], spaces=[""] * 6)  # empty CDATA
 def test_plain_envelope_reading_agrees_with_the_xml_parser(values, spaces):
     """A body in the plain shape is read without the parser; the declaration forces the parser."""
     elements = [f"<{n}><![CDATA[{v}]]></{n}>" if cdata else f"<{n}>{v}</{n}>" for n, v, cdata in values]
