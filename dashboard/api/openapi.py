@@ -236,11 +236,15 @@ OPERATIONS = [
     ("post", "/campaigns/{campaign_id}/send", "send", "Send a draft campaign", None,
      (202, "CampaignStatus"), (403, 404, 409, 502),
      "Runs the check before sending and plans the batches; the worker delivers them. Status "
-     "becomes sending, or scheduled when send_at is set. 409 when the check blocks it (a cancelled "
-     "or already sent campaign, nobody to send to, a card with problems)."),
+     "becomes sending, or scheduled when send_at is set; or awaiting_approval when the send needs "
+     "a second person's approval (more than APPROVAL_ABOVE recipients, or @all): each approver "
+     "gets a card in WeCom, and nothing is sent before one approves. 409 when the check blocks it "
+     "(a cancelled or already sent campaign, nobody to send to, a card with problems, nobody who "
+     "could approve)."),
     ("post", "/campaigns/{campaign_id}/cancel", "cancel", "Cancel a campaign", None,
      (200, "CampaignStatus"), (403, 404, 409, 502),
-     "Batches not yet sent are cancelled; what WeCom already accepted stays delivered."),
+     "Batches not yet sent are cancelled; what WeCom already accepted stays delivered. A campaign "
+     "awaiting approval is cancelled too; its approvers' cards then say so."),
     ("post", "/campaigns/{campaign_id}/recall", "recall", "Recall a sent campaign", None,
      (200, "RecallResult"), (403, 404, 409, 502),
      "Recalls every accepted batch sent less than 24 hours ago; sending must have stopped."),
