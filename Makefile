@@ -26,6 +26,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+$(VENV)/.bench: bench/requirements.txt | $(VENV)/.dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
 ## run: install, upgrade the database, seed demo data once, start the web server and the
 ##      background worker that delivers campaigns (sandbox unless configured)
 ##      and, once the server answers, a closing banner: the address, on first run the admin
@@ -74,7 +78,7 @@ i18n: $(VENV)/.dev
 	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d dashboard/translations --statistics
 
-bench: $(VENV)/.dev system-deps
+bench: $(VENV)/.bench system-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -18,6 +18,13 @@ request (Linux; steadier than rates on a busy machine), and whether the targets 
 storing: at least 1,000 stored events/s and 0.25 of the ping rate, none lost, none duplicated.
 The client writes HTTP/1.1 on raw sockets, so most of the measured CPU is the server's.
 
+``--against-peer`` (issue 27) measures ours side by side with the plain receiver an integrator
+would write (bench/peer_callback.py) and a route answering "ok", all three under
+``gunicorn -c gunicorn.conf.py`` with its defaults (2 workers here, gthread, 4 threads; or
+``--server-threads 1``: sync workers), the same pre-encrypted vote events from 8 keep-alive
+clients, in alternating rounds; it prints each round, the median ratios ours/peer and ours/ping,
+the p99 latency of each, and checks that both stored every event exactly once.
+
 ``--mode message`` (issue 26) seeds 1,000 enabled keyword rules as well (whole keywords,
 contained keywords and RE2 patterns, a third each, two triggers a rule) and adds a phase of N
 encrypted TEXT messages from members, each matching one rule and answered with its encrypted
@@ -35,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -312,14 +319,21 @@ def main() -> int:
                         help="client threads; 4 keeps both sync workers busy, more only queue and "
                              "contend for the 2 cores the client shares with the server")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the target is for 2)")
-    parser.add_argument("--server-threads", type=int, default=1,
-                        help="threads per gunicorn worker (gunicorn.conf.py's default is 4; 1: sync workers)")
+    parser.add_argument("--server-threads", type=int, default=None,
+                        help="threads per gunicorn worker (1: sync workers; default 1, and with "
+                             "--against-peer gunicorn.conf.py's 4)")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="SQLite (WAL) in a temp file, or a throwaway PostgreSQL server")
     parser.add_argument("--mode", choices=("card", "message"), default="card",
                         help=f"card: card events; message: also text messages against {RULES:,} keyword "
                              "rules, the callback's time for each side by side (issue 26)")
+    parser.add_argument("--against-peer", action="store_true",
+                        help="ours, the plain receiver and an ok route side by side (issue 27)")
+    parser.add_argument("--rounds", type=int, default=6, help="--against-peer: rounds of each, 2..20")
     args = parser.parse_args()
+    if args.against_peer:
+        return against_peer(args)
+    args.server_threads = args.server_threads or 1
     n = max(100, min(args.events, 50_000))
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-callback-")))
@@ -426,5 +440,189 @@ def side_by_side(results: dict, counts: dict, retried: dict, replies: list, n: i
     return 0 if ok else 1
 
 
+# --- issue 27: ours against the plain receiver -------------------------------------------------
+
+CLIENTS = 8  # keep-alive clients, as a load balancer or WeCom's senders hold connections open
+
+
+class KeepAlive:
+    """One client's HTTP/1.1 connection, kept open between requests (opened again when the
+    server closes it, as sync workers do after each answer)."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.sock = port, None
+
+    def call(self, request: bytes) -> tuple[int, float]:
+        start = time.perf_counter()
+        for fresh in (False, True):
+            if self.sock is None or fresh:
+                self.close()
+                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            try:
+                self.sock.sendall(request)
+                response = b""
+                while not complete(response):
+                    chunk = self.sock.recv(65536)
+                    if not chunk:
+                        raise ConnectionError("closed")
+                    response += chunk
+            except OSError:
+                if fresh:
+                    raise
+                continue  # a kept connection the server had closed: once more on a new one
+            if b"connection: close" in response.partition(b"\r\n\r\n")[0].lower():
+                self.close()
+            return int(response[9:12] or 0), time.perf_counter() - start
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+def kept_alive(request: bytes) -> bytes:
+    return request.replace(b"Connection: close", b"Connection: keep-alive")
+
+
+def keep_alive_round(port: int, requests: list[bytes]) -> dict:
+    """All requests from CLIENTS keep-alive clients; rate, statuses, latencies."""
+    statuses, latencies, lock, position = [], [], threading.Lock(), iter(range(len(requests)))
+
+    def client():
+        connection = KeepAlive(port)
+        try:
+            while True:
+                with lock:
+                    index = next(position, None)
+                if index is None:
+                    return
+                status, elapsed = connection.call(requests[index])
+                with lock:
+                    statuses.append(status)
+                    latencies.append(elapsed)
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    start = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return {"rate": len(requests) / (time.perf_counter() - start), "statuses": statuses,
+            "latencies": latencies}
+
+
+def gunicorn(app_path: str, env: dict, port: int, threads: int, log: Path) -> subprocess.Popen:
+    """``gunicorn -c gunicorn.conf.py`` with its defaults but for 2 workers and the port (and the
+    thread count, when asked); its access log to nowhere."""
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+           "GUNICORN_THREADS": str(threads)}
+    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
+                               "--error-logfile", str(log), app_path], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = "/ok" if "peer" in app_path else "/wecom/ping"
+    ping = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if call(port, ping)[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit(f"gunicorn ({app_path}) did not answer on port {port}; see {log}")
+
+
+def peer_rows(url: str) -> tuple[int, int]:
+    """(rows, distinct keys) the plain receiver stored."""
+    engine = create_engine(with_driver(url))
+    with engine.connect() as conn:
+        rows = conn.execute(text("select count(*) from event")).scalar_one()
+        keys = conn.execute(text("select count(*) from (select distinct from_user, create_time, task_id,"
+                                 " event_key from event) k")).scalar_one()
+    engine.dispose()
+    return rows, keys
+
+
+def against_peer(args) -> int:
+    rounds, n = max(2, min(args.rounds, 20)), max(100, min(args.events, 20_000))
+    task = next(iter(TASKS))
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-peer-")))
+        ours_port, peer_port = free_port(), free_port()
+        if args.db == "postgresql":
+            from scripts.throwaway_postgres import throwaway_postgres
+
+            server_url = stack.enter_context(throwaway_postgres(fast=False))  # durable defaults
+            ours_url = server_url
+            peer_url = create_database(server_url, "peer")
+        else:
+            ours_url, peer_url = f"sqlite:///{tmp / 'ours.sqlite'}", f"sqlite:///{tmp / 'peer.sqlite'}"
+        env = environment(tmp, ours_port, ours_url)
+        seed(env)
+        events = [kept_alive(r) for r in requests_bytes(rounds * n, ours_port, task)]
+        ok = kept_alive(f"GET /ok HTTP/1.1\r\nHost: 127.0.0.1:{peer_port}\r\n\r\n".encode())
+        peer_env = {**env, "PEER_DATABASE_URL": peer_url}
+        threads = args.server_threads or 4
+        print(f"{rounds} rounds of {n:,} vote events each, {CLIENTS} keep-alive clients, gunicorn -c "
+              f"gunicorn.conf.py (2 workers, {threads} thread(s)), {args.db}")
+        print("round   ours ev/s   peer ev/s   ok req/s   ours/peer   ours/ok")
+        with running(gunicorn("wsgi:app", env, ours_port, threads, tmp / "ours.log")), \
+                running(gunicorn("bench.peer_callback:app", peer_env, peer_port, threads, tmp / "peer.log")):
+            ratios, latencies = rounds_of(rounds, n, events, ok, ours_port, peer_port)
+        counts_ours, counts_peer = stored(ours_url, task)[:2], peer_rows(peer_url)
+    total = rounds * n
+    exact = counts_ours == (total, total) and counts_peer == (total, total)
+    print(f"median ours/peer {statistics.median(r[0] for r in ratios):.2f}   "
+          f"median ours/ok {statistics.median(r[1] for r in ratios):.2f}")
+    print(f"p99 latency: ours {pct(latencies['ours'], 99):.1f} ms, peer {pct(latencies['peer'], 99):.1f} ms;"
+          f" p50: ours {pct(latencies['ours'], 50):.1f} ms, peer {pct(latencies['peer'], 50):.1f} ms")
+    print(f"stored: ours {counts_ours[0]:,} rows, {counts_ours[1]:,} distinct; peer {counts_peer[0]:,} rows, "
+          f"{counts_peer[1]:,} distinct, of {total:,} events: {'exactly once' if exact else 'LOST OR DUPLICATED'}")
+    return 0 if exact else 1
+
+
+def rounds_of(rounds: int, n: int, events: list[bytes], ok: bytes, ours_port: int, peer_port: int):
+    """Each round: n events to ours and the same n to the peer, and n oks, the order of ours and
+    the peer alternating; prints the round. Returns ([(ours/peer, ours/ok)], latencies by side)."""
+    ratios, latencies = [], {"ours": [], "peer": []}
+    for r in range(rounds):
+        batch = events[r * n:(r + 1) * n]
+        sides = [("ours", ours_port, batch), ("peer", peer_port, batch)]
+        results = {}
+        for name, port, requests in [*(sides if r % 2 == 0 else sides[::-1]), ("ok", peer_port, [ok] * n)]:
+            results[name] = keep_alive_round(port, requests)
+            if set(results[name]["statuses"]) != {200}:
+                raise SystemExit(f"round {r + 1}: {name} answered {sorted(set(results[name]['statuses']))}")
+        for name in latencies:
+            latencies[name] += results[name]["latencies"]
+        rate = {name: result["rate"] for name, result in results.items()}
+        ratios.append((rate["ours"] / rate["peer"], rate["ours"] / rate["ok"]))
+        print(f"{r + 1:5}   {rate['ours']:9.0f}   {rate['peer']:9.0f}   {rate['ok']:8.0f}   "
+              f"{ratios[-1][0]:9.2f}   {ratios[-1][1]:7.2f}", flush=True)
+    return ratios, latencies
+
+
+def create_database(server_url: str, name: str) -> str:
+    """A second database on the throwaway server, for the plain receiver."""
+    engine = create_engine(with_driver(server_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"create database {name}"))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def running(server: subprocess.Popen):
+    try:
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 if __name__ == "__main__":
     sys.exit(main())
+
