@@ -219,7 +219,12 @@ def start_server(env: dict, port: int, log: Path, workers: int, threads: int) ->
                "--log-level", "warning", "--error-logfile", str(log), "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    ping = b"GET /wecom/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    return answering(server, port, "/wecom/ping", log)
+
+
+def answering(server: subprocess.Popen, port: int, path: str, log: Path) -> subprocess.Popen:
+    """The server, once ``GET path`` answers 200 (within 30 s; else it is stopped)."""
+    ping = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -522,17 +527,7 @@ def gunicorn(app_path: str, env: dict, port: int, threads: int, log: Path) -> su
     server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
                                "--error-logfile", str(log), app_path], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    path = "/ok" if "peer" in app_path else "/wecom/ping"
-    ping = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if call(port, ping)[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit(f"gunicorn ({app_path}) did not answer on port {port}; see {log}")
+    return answering(server, port, "/ok" if "peer" in app_path else "/wecom/ping", log)
 
 
 def peer_rows(url: str) -> tuple[int, int]:
