@@ -188,20 +188,26 @@ def complete(response: bytes) -> bool:
     return False  # no length: the body ends when the server closes
 
 
-def run(port: int, requests: list[bytes], threads: int) -> tuple[float, list[int], list[float]]:
-    """All requests from ``threads`` threads; (seconds, statuses, latencies)."""
+def run(port: int, requests: list[bytes], threads: int, connection=None) -> tuple[float, list[int], list[float]]:
+    """All requests from ``threads`` threads; (seconds, statuses, latencies). Each thread opens a
+    connection per request, or keeps its own ``connection(port)`` (KeepAlive) open."""
     statuses, latencies, lock, position = [], [], threading.Lock(), iter(range(len(requests)))
 
     def worker():
-        while True:
-            with lock:
-                index = next(position, None)
-            if index is None:
-                return
-            status, elapsed = call(port, requests[index])
-            with lock:
-                statuses.append(status)
-                latencies.append(elapsed)
+        kept = connection(port) if connection else None
+        try:
+            while True:
+                with lock:
+                    index = next(position, None)
+                if index is None:
+                    return
+                status, elapsed = kept.call(requests[index]) if kept else call(port, requests[index])
+                with lock:
+                    statuses.append(status)
+                    latencies.append(elapsed)
+        finally:
+            if kept:
+                kept.close()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     start = time.perf_counter()
@@ -492,31 +498,8 @@ def kept_alive(request: bytes) -> bytes:
 
 def keep_alive_round(port: int, requests: list[bytes]) -> dict:
     """All requests from CLIENTS keep-alive clients; rate, statuses, latencies."""
-    statuses, latencies, lock, position = [], [], threading.Lock(), iter(range(len(requests)))
-
-    def client():
-        connection = KeepAlive(port)
-        try:
-            while True:
-                with lock:
-                    index = next(position, None)
-                if index is None:
-                    return
-                status, elapsed = connection.call(requests[index])
-                with lock:
-                    statuses.append(status)
-                    latencies.append(elapsed)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    start = time.perf_counter()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return {"rate": len(requests) / (time.perf_counter() - start), "statuses": statuses,
-            "latencies": latencies}
+    seconds, statuses, latencies = run(port, requests, CLIENTS, KeepAlive)
+    return {"rate": len(requests) / seconds, "statuses": statuses, "latencies": latencies}
 
 
 def gunicorn(app_path: str, env: dict, port: int, threads: int, log: Path) -> subprocess.Popen:

@@ -28,8 +28,9 @@ def on_click(conn, event, xml: str, call) -> Answer:
     decision = service.DECISIONS.get(event.event_key or "")
     if card is None or decision is None:
         return Answer(200)
-    approval, user = card.approval, clicker(event.from_user)
-    why = service.decide(approval, user, decision, via="wecom")
+    approval = card.approval
+    with cards.words():  # a refusal is answered in WeCom: in its language
+        why = service.decide(approval, clicker(event.from_user), decision, via="wecom")
     if why is None:
         if current_app.config["AFTER_CLICK_VIA"] == "reply":  # else the worker updates it too
             card.updated_at = approval.decided_at  # the passive reply shows the decision
@@ -38,7 +39,7 @@ def on_click(conn, event, xml: str, call) -> Answer:
     else:
         db.session.rollback()
         log.info("approval click on %s by %s changed nothing: %s", event.task_id, event.from_user, why)
-    return _reply(event, call, approval, card, decided=why is None or approval.decision is not None)
+    return _reply(event, call, approval, card, why or "")
 
 
 def clicker(userid: str) -> User | None:
@@ -47,18 +48,16 @@ def clicker(userid: str) -> User | None:
     return next((u for u in linked if service.may_approve(u)), linked[0] if linked else None)
 
 
-def _reply(event, call, approval, card: ApprovalCard, *, decided: bool) -> Answer:
-    """The card as decided (for the decider, with the link to give a rejection's reason), or its
-    clicked button greyed with why nothing changed."""
+def _reply(event, call, approval, card: ApprovalCard, why: str) -> Answer:
+    """The card as decided (for the decider, with the link to give a rejection's reason), or, while
+    it waits, its clicked button greyed with ``why`` nothing changed."""
     crypto = wecom_app.crypto()
     now = int(time())
-    if decided:
+    if approval.decision is not None:
         mine = approval.decided_by is not None and approval.decided_by.wecom_userid == event.from_user
         inner = update_template_card_xml(event.from_user, crypto.receive_id,
                                          cards.decided_card(approval, card, decider=mine), now)
     else:
-        with cards.words():
-            why = service.refusal(approval, clicker(event.from_user)) or ""
         inner = update_button_xml(event.from_user, crypto.receive_id, why, now)
     try:
         return Answer(200, crypto.encrypt_reply(inner, call.nonce, call.timestamp), "text/xml")

@@ -48,13 +48,13 @@ def _cut(text: str, size: int) -> str:
 def _facts(approval: Approval) -> list[dict]:
     campaign = approval.campaign
     author = campaign.created_by or approval.requested_by
-    facts = [{"keyname": _("By"), "value": _cut(name_of(author), VALUE)}]
-    if author is not None and author.wecom_userid:
-        facts[0] = {"type": 3, "keyname": _("By"), "userid": author.wecom_userid}
+    by = ({"type": 3, "keyname": _("By"), "userid": author.wecom_userid}  # WeCom shows the member
+          if author is not None and author.wecom_userid
+          else {"keyname": _("By"), "value": _cut(name_of(author), VALUE)})
     count = _("everyone (@all)") if approval.everyone else _("%(num)s people", num=f"{approval.recipients:,}")
     when = format_time(campaign.send_at, "short", campaign.timezone) if campaign.send_at else _("now")
-    return facts + [{"keyname": _("To"), "value": _cut(count, VALUE)},
-                    {"keyname": _("When"), "value": _cut(when, VALUE)}]
+    return [by, {"keyname": _("To"), "value": _cut(count, VALUE)},
+            {"keyname": _("When"), "value": _cut(when, VALUE)}]
 
 
 def request_card(approval: Approval, card: ApprovalCard) -> dict:

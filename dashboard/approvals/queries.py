@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort
 
 from ..extensions import db
-from ..models import Approval, ApprovalCard, Campaign, User
+from ..models import Approval, Campaign, User
 from . import service
 
 
@@ -42,10 +42,6 @@ def approval_for(user: User, approval_id: int) -> Approval:
     if not (own or service.may_approve(user) or user.has_role("admin")):
         abort(404)
     return approval
-
-
-def cards_of(approval: Approval) -> list[ApprovalCard]:
-    return list(approval.cards)
 
 
 def first_body(campaign: Campaign) -> dict | None:

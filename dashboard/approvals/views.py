@@ -12,12 +12,12 @@ from .forms import DecideForm, ReasonForm
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
-DECISIONS = {"approved": _l("approved"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn")}
+DECISION_LABELS = {"approved": _l("approved"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn")}
 
 
 @bp.app_template_filter("approval_label")
 def approval_label(decision: str | None) -> str:
-    return str(DECISIONS.get(decision, _l("awaiting approval")))
+    return str(DECISION_LABELS.get(decision, _l("awaiting approval")))
 
 
 @bp.route("/")
@@ -52,9 +52,7 @@ def decide(approval_id):
         return redirect(url_for(".show", approval_id=approval.id))
     db.session.commit()
     jobs.after_decision(approval)
-    flash(_("Approved: the campaign is sending.") if decision == "approved" and not approval.campaign.send_at
-          else _("Approved: the campaign is scheduled.") if decision == "approved"
-          else _("Rejected: the campaign is a draft again, and its author sees your reason."), "success")
+    flash(_decided(approval), "success")
     return redirect(url_for(".show", approval_id=approval.id))
 
 
@@ -74,6 +72,15 @@ def reason(approval_id):
         return redirect(url_for(".show", approval_id=approval.id))
     return render_template("approvals/reason.html", approval=approval, form=form), \
         400 if form.is_submitted() else 200
+
+
+def _decided(approval) -> str:
+    """What the decider reads once the decision is made."""
+    if approval.decision == "rejected":
+        return _("Rejected: the campaign is a draft again, and its author sees your reason.")
+    if approval.campaign.send_at:
+        return _("Approved: the campaign is scheduled.")
+    return _("Approved: the campaign is sending.")
 
 
 def _page(approval, form):
