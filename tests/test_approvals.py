@@ -276,7 +276,7 @@ def test_rejection_on_the_web_returns_the_campaign_to_draft_with_the_reason(app,
     login(client, "author")
     shown = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     assert "请先和法务确认措辞" in shown and "boss2" in shown
-    assert not fake.calls(SEND) or not any(sent_to(fake, p) for p in PEOPLE)
+    assert not any(sent_to(fake, p) for p in PEOPLE)
 
 
 def test_the_author_cannot_approve_on_the_web_either(app, fake):
@@ -399,3 +399,38 @@ def test_an_approved_scheduled_campaign_waits_for_its_time_and_its_start_is_told
         wait_until(lambda: len(sent_to(fake, "author")) == 3)  # approved, started, sent
     titles = [n["template_card"]["main_title"]["title"] for n in sent_to(fake, "author")]
     assert sorted(titles) == sorted(["你的群发任务已获批准", "你的定时群发任务已开始发送", "你的群发任务已发送"])
+
+
+def test_the_approvals_page_lists_what_waits_with_its_buttons_and_they_decide(app, fake):
+    campaign_id = asked(app)
+    approval_id = only_approval(app)
+    client = app.test_client()
+    login(client, "boss")
+    page = client.get("/approvals/").get_data(as_text=True)
+    assert "全员通知" in page and f'action="/approvals/{approval_id}/decide"' in page
+    login(client, "author")  # the author's own campaign: listed as theirs, with no buttons
+    assert f'action="/approvals/{approval_id}/decide"' not in client.get("/approvals/").get_data(as_text=True)
+    login(client, "boss")
+    assert client.post(f"/approvals/{approval_id}/decide", data={"approve": "1"}).status_code == 302
+    assert campaign(app, campaign_id).status == "sending"
+
+
+def test_after_a_rejection_in_wecom_the_rejecter_gives_the_reason_the_author_reads(app, fake):
+    campaign_id = asked(app)
+    with app.app_context():
+        approval_jobs.send_cards(only_approval(app))
+    cards = dict(cards_of(app, campaign_id))
+    reply = reply_of(click(app, fake, cards["boss"], "boss", key="reject"), fake)
+    approval_id = only_approval(app)
+    assert reply["TemplateCard"]["CardAction"]["Url"].endswith(f"%2Fapprovals%2F{approval_id}%2Freason")
+    client = app.test_client()
+    login(client, "boss2")  # not the rejecter: refused, nothing kept
+    client.post(f"/approvals/{approval_id}/reason", data={"reason": "不是我驳回的"})
+    login(client, "boss")
+    assert client.post(f"/approvals/{approval_id}/reason", data={"reason": "预算未批"}).status_code == 302
+    login(client, "author")
+    shown = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "预算未批" in shown and "不是我驳回的" not in shown
+    with tasks.running(app):
+        wait_until(lambda: len(sent_to(fake, "author")) == 2)  # rejected, then why
+    assert any("理由：预算未批" in n["template_card"].get("sub_title_text", "") for n in sent_to(fake, "author"))

@@ -152,3 +152,16 @@ def test_a_reminder_batch_whose_people_all_answered_is_not_sent(app, poll):
         assert delivery.prepare(reminder, batch) is False
         assert batch.status == "cancelled" and batch.attempts == 0
         assert delivery.settle(reminder) is None and reminder.status == "sent"
+
+
+def test_a_reminder_that_needs_approval_says_it_waits(app, client, login, poll):
+    with app.app_context():
+        app.config["APPROVAL_ABOVE"] = 1  # two non-responders: more than one
+        db.session.scalar(db.select(User).filter_by(username="admin")).wecom_userid = "boss"
+        db.session.commit()
+    login("staff")
+    body = client.post(f"/reports/{poll}/remind", follow_redirects=True).get_data(as_text=True)
+    assert "sent for approval" in body and "Reminder sending" not in body
+    with app.app_context():
+        reminder = db.session.scalar(db.select(Campaign).filter_by(parent_id=poll, is_test=False))
+        assert reminder.status == "awaiting_approval"

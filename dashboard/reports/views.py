@@ -153,7 +153,10 @@ def remind(campaign):
         else:
             db.session.commit()
             campaign_jobs.deliver(reminder.id)
-            flash(_("Reminder sending to %(n)s people who have not answered yet.",
+            flash(_("Reminder to %(n)s people who have not answered yet sent for approval: it goes out "
+                    "once an approver approves it.", n=len(reminder.recipients["users"]))
+                  if reminder.status == "awaiting_approval" else
+                  _("Reminder sending to %(n)s people who have not answered yet.",
                     n=len(reminder.recipients["users"])), "success")
     return redirect(url_for(".show", campaign_id=campaign.id))
 
