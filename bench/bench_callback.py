@@ -496,10 +496,14 @@ def kept_alive(request: bytes) -> bytes:
     return request.replace(b"Connection: close", b"Connection: keep-alive")
 
 
-def keep_alive_round(port: int, requests: list[bytes]) -> dict:
-    """All requests from CLIENTS keep-alive clients; rate, statuses, latencies."""
+def keep_alive_round(server: subprocess.Popen, port: int, requests: list[bytes]) -> dict:
+    """All requests from CLIENTS keep-alive clients; rate, statuses, latencies, and the server's
+    CPU µs per request (None when a worker was recycled meanwhile)."""
+    before = server_cpu(server.pid)
     seconds, statuses, latencies = run(port, requests, CLIENTS, KeepAlive)
-    return {"rate": len(requests) / seconds, "statuses": statuses, "latencies": latencies}
+    after = server_cpu(server.pid)
+    cpu = (sum(after.values()) - sum(before.values())) / len(requests) * 1e6 if before.keys() == after.keys() else None
+    return {"rate": len(requests) / seconds, "statuses": statuses, "latencies": latencies, "cpu": cpu}
 
 
 def gunicorn(app_path: str, env: dict, port: int, threads: int, log: Path) -> subprocess.Popen:
@@ -546,10 +550,11 @@ def against_peer(args) -> int:
         threads = args.server_threads or 4
         print(f"{rounds} rounds of {n:,} vote events each, {CLIENTS} keep-alive clients, gunicorn -c "
               f"gunicorn.conf.py (2 workers, {threads} thread(s)), {args.db}")
-        print("round   ours ev/s   peer ev/s   ok req/s   ours/peer   ours/ok")
-        with running(gunicorn("wsgi:app", env, ours_port, threads, tmp / "ours.log")), \
-                running(gunicorn("bench.peer_callback:app", peer_env, peer_port, threads, tmp / "peer.log")):
-            ratios, latencies = rounds_of(rounds, n, events, ok, ours_port, peer_port)
+        print("round   ours ev/s   peer ev/s   ok req/s   ours/peer   ours/ok   server CPU µs/request: ours"
+              "   peer      ok")
+        with running(gunicorn("wsgi:app", env, ours_port, threads, tmp / "ours.log")) as ours, \
+                running(gunicorn("bench.peer_callback:app", peer_env, peer_port, threads, tmp / "peer.log")) as peer:
+            ratios, latencies = rounds_of(rounds, n, events, ok, (ours, ours_port), (peer, peer_port))
         counts_ours, counts_peer = stored(ours_url, task)[:2], peer_rows(peer_url)
     total = rounds * n
     exact = counts_ours == (total, total) and counts_peer == (total, total)
@@ -562,24 +567,27 @@ def against_peer(args) -> int:
     return 0 if exact else 1
 
 
-def rounds_of(rounds: int, n: int, events: list[bytes], ok: bytes, ours_port: int, peer_port: int):
+def rounds_of(rounds: int, n: int, events: list[bytes], ok: bytes, ours: tuple, peer: tuple):
     """Each round: n events to ours and the same n to the peer, and n oks, the order of ours and
-    the peer alternating; prints the round. Returns ([(ours/peer, ours/ok)], latencies by side)."""
+    the peer alternating; prints the round. ``ours`` and ``peer`` are (server, port). Returns
+    ([(ours/peer, ours/ok)], latencies by side)."""
     ratios, latencies = [], {"ours": [], "peer": []}
     for r in range(rounds):
         batch = events[r * n:(r + 1) * n]
-        sides = [("ours", ours_port, batch), ("peer", peer_port, batch)]
+        sides = [("ours", ours, batch), ("peer", peer, batch)]
         results = {}
-        for name, port, requests in [*(sides if r % 2 == 0 else sides[::-1]), ("ok", peer_port, [ok] * n)]:
-            results[name] = keep_alive_round(port, requests)
+        for name, (server, port), requests in [*(sides if r % 2 == 0 else sides[::-1]), ("ok", peer, [ok] * n)]:
+            results[name] = keep_alive_round(server, port, requests)
             if set(results[name]["statuses"]) != {200}:
                 raise SystemExit(f"round {r + 1}: {name} answered {sorted(set(results[name]['statuses']))}")
         for name in latencies:
             latencies[name] += results[name]["latencies"]
         rate = {name: result["rate"] for name, result in results.items()}
         ratios.append((rate["ours"] / rate["peer"], rate["ours"] / rate["ok"]))
+        cpu = "   ".join(f"{results[name]['cpu']:7.0f}" if results[name]["cpu"] else "      -"
+                       for name in ("ours", "peer", "ok"))
         print(f"{r + 1:5}   {rate['ours']:9.0f}   {rate['peer']:9.0f}   {rate['ok']:8.0f}   "
-              f"{ratios[-1][0]:9.2f}   {ratios[-1][1]:7.2f}", flush=True)
+              f"{ratios[-1][0]:9.2f}   {ratios[-1][1]:7.2f}   {cpu}", flush=True)
     return ratios, latencies
 
 

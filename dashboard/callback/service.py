@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from time import perf_counter, time
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .. import tasks, wecom_app
@@ -278,48 +278,42 @@ HANDLERS = {
     "suite_notice": on_suite_notice,
 }
 
-_INSERT_EVENT = RowInsert(CardEvent.__table__)
+_INSERT_EVENT = RowInsert(CardEvent.__table__, skip_conflicts_on="dedupe_key")
 _INSERT_CODE = RowInsert(ResponseCode.__table__, skip_conflicts_on="code")  # a known code stays as it is
 _INSERT_CHANGE = RowInsert(DirectoryChange.__table__)
 _KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key"))
 
 
 def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) -> bool:
-    """INSERT the event and the log row; one COMMIT. The roll-up (rollup.py) does the
-    rest off the hot path when it counts the event: its options (``selected``) as event_selection
-    rows, its response code into the ledger. An event it never counts (an unknown task id)
-    gets its code into the ledger here.
+    """INSERT the event and the log row, committed before this returns. The roll-up
+    (rollup.py) does the rest off the hot path when it counts the event: its options
+    (``selected``) as event_selection rows, its response code into the ledger. An event it never
+    counts (an unknown task id) gets its code into the ledger here.
 
-    A retry or duplicate delivery hits the unique dedupe_key (also when two workers race).
-    Every row is built before the first INSERT, so SQLite's write lock is held only briefly.
-    ``also`` lists (an insert, its row) to write in the same transaction. True when stored, False
-    for a duplicate.
+    Callbacks that arrive together share a transaction and a COMMIT (rows.GroupCommit). A retry
+    or duplicate delivery finds the unique dedupe_key taken (also when two workers race) and
+    writes only a "duplicate" log row. Every row is built before the write, so the write lock is
+    held only briefly. ``also`` lists (an insert, its row) to write in the same transaction.
+    True when stored, False for a duplicate.
     """
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
     row = _event_row(event, xml, now, campaign_id, batch_id)
     code = code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
     entry = call.log(outcome, 200, event=event)
-    try:
-        with rows.writer_turn(conn):
-            _INSERT_EVENT(conn, row)
-            if code["code"] and row["rolled_up"]:  # else the roll-up adds it to the ledger
-                _INSERT_CODE(conn, code)
-            for insert, values in also or ():
-                insert(conn, values)
-            journal.add(conn, entry)
-            rows.commit(conn)
-    except IntegrityError:
-        rows.rollback(conn)
-        if conn.execute(_KNOWN, {"key": event.dedupe_key}).first() is None:
-            raise  # not a duplicate: some other constraint failed, a bug to see
-        # On this connection: checking out a second one while holding the first can exhaust the
-        # pool when many duplicates arrive at once, and every request then waits for the others.
-        with rows.writer_turn(conn):
+
+    def write(conn) -> bool:
+        if not _INSERT_EVENT(conn, row):  # the dedupe_key is taken: a retry or duplicate delivery
             journal.add(conn, call.log("duplicate", 200, event=event))
-            rows.commit(conn)
-        return False
-    return True
+            return False
+        if code["code"] and row["rolled_up"]:  # else the roll-up adds it to the ledger
+            _INSERT_CODE(conn, code)
+        for insert, values in also or ():
+            insert(conn, values)
+        journal.add(conn, entry)
+        return True
+
+    return rows.group_for(conn).write(conn, write)
 
 
 def _event_row(event, xml: str, now: datetime, campaign_id, batch_id) -> dict:
