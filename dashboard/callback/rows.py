@@ -1,5 +1,5 @@
 """Writing the callback's rows fast: whole-row INSERTs through the driver and, on SQLite, one
-writer at a time.
+writer at a time, for the callbacks that arrive together (GroupCommit).
 
 Each statement is compiled once by SQLAlchemy for the database's dialect and its values go
 through the column types' own bind processors, so the rows are exactly what Core writes (a test
@@ -132,6 +132,11 @@ class _Write:
     def __init__(self, work) -> None:
         self.work, self.done, self.result, self.error = work, False, None, None
 
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
+
 
 class GroupCommit:
     """Writes that arrive together share one transaction and one COMMIT (group commit).
@@ -146,16 +151,25 @@ class GroupCommit:
     When the shared transaction fails on a write's data (a constraint, a value the database
     refuses), each write is tried again in a transaction of its own, so only that one fails; a
     database that cannot write at all (OperationalError) fails them all, each with the error.
-    One per database and process (:func:`group_for`).
+
+    Only where writers take turns anyway: on SQLite (one writer at a time, ``writer_turn``).
+    PostgreSQL writes in parallel and shares the flush of transactions that commit together
+    itself; there a leader would only make the others wait (bench/README.md), so with
+    ``together`` false each write commits on its own, at once. One per database and process
+    (:func:`group_for`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, together: bool = True) -> None:
+        self.together = together
         self._ready = threading.Condition()
         self._waiting: list[_Write] = []
         self._leading = False
 
     def write(self, conn, work):
         mine = _Write(work)
+        if not self.together:
+            _run_alone(conn, mine)
+            return mine.outcome()
         with self._ready:
             self._waiting.append(mine)
             while self._leading and not mine.done:
@@ -169,9 +183,7 @@ class GroupCommit:
                 with self._ready:
                     self._leading = False
                     self._ready.notify_all()
-        if mine.error is not None:
-            raise mine.error
-        return mine.result
+        return mine.outcome()
 
     @staticmethod
     def _run(conn, batch: list[_Write]) -> None:
@@ -219,5 +231,5 @@ def group_for(conn) -> GroupCommit:
     group = _groups.get(key)
     if group is None:
         with _locks_guard:
-            group = _groups.setdefault(key, GroupCommit())
+            group = _groups.setdefault(key, GroupCommit(together=conn.dialect.name == "sqlite"))
     return group

@@ -3,8 +3,8 @@
 Every outcome is an :class:`Answer`: bad input a 4xx with its reason logged (never a 500),
 a database that cannot take the write a 503 (WeCom retries, nothing is lost). Storing is one
 SELECT (task id -> batch, campaign, after-click settings; cached a few seconds), one set of
-INSERTs and one COMMIT; the unique ``dedupe_key`` makes a retry or a duplicate delivery a
-no-op, also across workers.
+INSERTs and one COMMIT (on SQLite shared by the callbacks that arrive together: rows.GroupCommit);
+the unique ``dedupe_key`` makes a retry or a duplicate delivery a no-op, also across workers.
 """
 from __future__ import annotations
 

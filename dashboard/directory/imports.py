@@ -18,11 +18,9 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
 from defusedxml import DefusedXmlException
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_ROWS = 200_000
 #: A zip bomb is refused before openpyxl unpacks it; 200,000 real members take far less.
@@ -117,6 +115,9 @@ def _decode(filename: str, data: bytes) -> str:
 
 
 def _xlsx_sheets(filename: str, data: bytes) -> Iterator[Iterable[tuple]]:
+    import openpyxl  # here, not at the top: it costs every process 0.2 s of CPU to start
+    from openpyxl.utils.exceptions import InvalidFileException
+
     unreadable = _("“%(file)s” could not be read as a spreadsheet. %(how)s", file=filename,
                    how=_how())
     try:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from pypinyin import Style, lazy_pinyin
 
 from . import snapshot
 
@@ -46,6 +45,7 @@ class Index:
 
 def pinyin_keys(text: str) -> str:
     """The full pinyin and the initials of text, lower-cased ("zhangwei zw" for 张伟)."""
+    from pypinyin import Style, lazy_pinyin  # here: its dictionaries cost every process 0.35 s to load
     full = "".join(lazy_pinyin(text)).replace(" ", "").lower()
     initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).replace(" ", "").lower()
     return f"{full} {initials}"
