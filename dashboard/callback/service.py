@@ -290,11 +290,11 @@ def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) ->
     (``selected``) as event_selection rows, its response code into the ledger. An event it never
     counts (an unknown task id) gets its code into the ledger here.
 
-    Callbacks that arrive together share a transaction and a COMMIT (rows.GroupCommit). A retry
-    or duplicate delivery finds the unique dedupe_key taken (also when two workers race) and
-    writes only a "duplicate" log row. Every row is built before the write, so the write lock is
-    held only briefly. ``also`` lists (an insert, its row) to write in the same transaction.
-    True when stored, False for a duplicate.
+    On SQLite, callbacks that arrive together share a transaction and a COMMIT
+    (rows.GroupCommit). A retry or duplicate delivery finds the unique dedupe_key taken (also
+    when two workers race) and writes only a "duplicate" log row. Every row is built before the
+    write, so the write lock is held only briefly. ``also`` lists (an insert, its row) to write
+    in the same transaction. True when stored, False for a duplicate.
     """
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
