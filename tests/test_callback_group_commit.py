@@ -4,7 +4,6 @@ process killed with SIGKILL mid-storm loses nothing it answered 200 and counts n
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -14,15 +13,14 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from dashboard.callback import rows, service
+from dashboard.callback import rows, service, targets
 from dashboard.extensions import db
 from dashboard.models import CallbackLog, CardEvent
 from dashboard.wecom.events import parse_event
 from tests.campaign_factories import ROOT, wait_until
 from tests.servers import free_port
 from tests.test_callback import KEY_SET_N, callback_app, card_xml, counts, make_campaign, signed
-
-GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+from tests.test_serving import GUNICORN
 
 
 @contextmanager
@@ -152,7 +150,7 @@ def test_the_same_event_twice_in_one_commit_is_stored_once_and_logged_as_a_dupli
     call = service.Call("sig", str(int(time.time())), "nonce", "127.0.0.1", time.perf_counter())
 
     def store(conn):
-        target = service.targets.lookup(conn, "camp-1-b1")
+        target = targets.lookup(conn, "camp-1-b1")
         return service.store(conn, parse_event(xml), xml, call, target, "stored")
 
     assert sorted(together(app, [store, store, store])[0]) == [False, False, True]
