@@ -123,6 +123,7 @@ def test_the_sender_can_ask_who_answered_since_the_reminder_was_planned(app, pol
 
 def test_whoever_answers_after_the_click_is_left_out_when_the_batch_goes_out(app, poll):
     from dashboard.campaigns import delivery
+    from dashboard.wecom.client import SendResult
 
     with app.test_request_context():
         parent = db.session.get(Campaign, poll)
@@ -136,6 +137,10 @@ def test_whoever_answers_after_the_click_is_left_out_when_the_batch_goes_out(app
         states = dict(db.session.execute(db.select(Delivery.userid, Delivery.state)
                                          .filter_by(campaign_id=reminder.id)).all())
         assert states == {"u5": "cancelled", "u6": "pending"}
+        delivery.outcome(reminder, batch, SendResult.from_response({"errcode": 0, "errmsg": "ok", "msgid": "m1"}))
+        states = dict(db.session.execute(db.select(Delivery.userid, Delivery.state)
+                                         .filter_by(campaign_id=reminder.id)).all())
+        assert states == {"u5": "cancelled", "u6": "accepted"}  # who was left out stays left out
 
 
 def test_a_reminder_batch_whose_people_all_answered_is_not_sent(app, poll):

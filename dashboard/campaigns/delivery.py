@@ -225,7 +225,7 @@ def _unsafe_to_repeat(campaign: Campaign, batch: SendBatch, now: datetime) -> st
 
 def _member_wait(batch: SendBatch, now: datetime) -> limits.Wait | None:
     userids = db.select(Delivery.userid).where(Delivery.batch_id == batch.id)
-    return limits.wait_for(userids, now, exclude_batch=batch.id)
+    return limits.wait_for(userids, now, exclude_batch=batch.id, campaign_id=batch.campaign_id)
 
 
 def _retry_later(campaign: Campaign, batch: SendBatch, exc: RetryableError) -> None:
@@ -262,8 +262,15 @@ def _max_attempts() -> int:
 def _finish(batch: SendBatch, status: str, state: str, detail: str) -> None:
     batch.status, batch.finished_at = status, utcnow()
     batch.not_before = batch.wait_reason = None
-    set_ledger(batch.campaign_id, Delivery.batch_id == batch.id, state=state, detail=detail,
-               sent_at=batch.sent_at)  # attempted then (it counts toward the member limits)
+    _set_rows(batch, state=state, detail=detail,
+              sent_at=batch.sent_at)  # attempted then (it counts toward the member limits)
+
+
+def _set_rows(batch: SendBatch, *where, **values) -> None:
+    """Update the batch's ledger rows still pending (those left out of it stay as they are), found
+    by the batch alone: its index finds them whatever the planner knows of the ledger."""
+    db.session.execute(db.update(Delivery).where(Delivery.batch_id == batch.id,
+                                                 Delivery.state == "pending", *where).values(**values))
 
 
 def record(batch: SendBatch, result: SendResult) -> None:
@@ -273,14 +280,13 @@ def record(batch: SendBatch, result: SendResult) -> None:
     batch.msgid, batch.response_code = result.msgid or None, result.response_code
     batch.invalid_users, batch.unlicensed_users = result.invalid_users, result.unlicensed_users
     batch.invalid_parties, batch.invalid_tags = result.invalid_parties, result.invalid_tags
-    rows = Delivery.batch_id == batch.id
-    set_ledger(batch.campaign_id, rows, state="accepted", detail=None, sent_at=batch.finished_at)
     for state, userids, detail in (
             ("invalid", result.invalid_users, INVALID),
             ("unlicensed", result.unlicensed_users, UNLICENSED)):
         if userids:  # WeCom lower-cases the ids it lists
             lowered = db.func.lower(Delivery.userid).in_([u.lower() for u in userids])
-            set_ledger(batch.campaign_id, db.and_(rows, lowered), state=state, detail=detail)
+            _set_rows(batch, lowered, state=state, detail=detail, sent_at=batch.finished_at)
+    _set_rows(batch, state="accepted", detail=None, sent_at=batch.finished_at)
     code = result.response_code
     if code and not db.session.scalar(db.select(ResponseCode.id).filter_by(code=code)):
         db.session.add(ResponseCode(code=code, campaign_id=batch.campaign_id, batch_id=batch.id,

@@ -68,15 +68,16 @@ def in_flight(campaign_id: int, now: datetime) -> int:
 
 
 def claim(batch: SendBatch, now: datetime) -> bool:
-    """Lease the batch to this worker for one attempt, if it is still claimable. Its ledger rows
-    carry the send time from now on, so the per-member limits count it while in flight."""
+    """Lease the batch to this worker for one attempt, if it is still claimable. The per-member
+    limits count it from now on: a first attempt by the batch's send time, a repeat by its ledger
+    rows, which carry this attempt's time."""
     won = db.session.execute(
         db.update(SendBatch).where(SendBatch.id == batch.id, claimable(now))
         .values(status="sending", attempts=batch.attempts + 1,
                 sent_at=batch.sent_at or now,  # the first attempt: recall and dedupe windows start here
                 not_before=None, wait_reason=None, lease_owner=worker_id(), lease_until=now + LEASE)
         .execution_options(synchronize_session=False)).rowcount == 1
-    if won:
+    if won and batch.attempts:
         db.session.execute(db.update(Delivery).where(Delivery.batch_id == batch.id,
                                                      Delivery.state == "pending").values(sent_at=now))
     return won

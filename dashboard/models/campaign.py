@@ -19,7 +19,9 @@ class Campaign(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     notes: Mapped[str] = mapped_column(Text, default="")
     card_version_id: Mapped[int] = mapped_column(ForeignKey("card_version.id"), index=True)
-    recipients: Mapped[Json] = mapped_column(JSONType)  # users, departments, tags, all, exclude
+    # The selection and its expansion can hold 100,000 userids: loaded only when read, not with
+    # every status check of the worker's loop.
+    recipients: Mapped[Json] = mapped_column(JSONType, deferred=True)  # users, departments, tags, all, exclude
     options: Mapped[Json] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="draft", index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
@@ -37,7 +39,7 @@ class Campaign(db.Model):
     # The check page's expansion of the recipients and the directory version it was made from: a
     # send goes to exactly these people, or shows the check again with the difference.
     checked_version: Mapped[int | None]
-    checked_userids: Mapped[list | None] = mapped_column(JSONType)
+    checked_userids: Mapped[list | None] = mapped_column(JSONType, deferred=True)
     # Unused since batches carry their own lease (dropping a column rebuilds the table on SQLite).
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -74,7 +76,8 @@ class SendBatch(db.Model):
     wait_reason: Mapped[str | None] = mapped_column(String(255))  # why, for the progress line
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for the claims: which campaigns sent in the last hour (campaigns/limits.py).
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recall_error: Mapped[str | None] = mapped_column(Text)
     # The worker ("host:pid") that claimed the batch last, kept after the call; and until when
