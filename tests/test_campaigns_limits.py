@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard.campaigns import delivery, limits, service
+from dashboard.campaigns import delivery, limits, queries, service
 from dashboard.extensions import db
 from dashboard.models import Delivery, SendBatch, utcnow
 from tests.campaign_factories import card_version, make_campaign, wired
@@ -79,3 +79,14 @@ def test_a_first_attempt_counts_by_its_batch_until_its_outcome_stamps_the_rows(a
         row = db.session.scalar(db.select(Delivery).filter_by(campaign_id=first.id))
         assert row.sent_at is None  # a first claim leaves the rows as they are
         assert limits.recent_sends(["lisi"], utcnow()) == {"lisi": [sent]}
+
+
+def test_the_check_warns_of_people_messaged_lately_only_when_they_were(app):
+    with app.test_request_context():
+        version = card_version()
+        campaign = make_campaign({"users": ["lisi", "wangwu"]}, card=version)
+        assert not [n for n in queries.check(campaign).notices if "messaged often" in n.text]
+        earlier_campaign(version, status="done", finished=utcnow() - timedelta(seconds=20))
+        earlier_campaign(version, status="done", finished=utcnow() - timedelta(hours=2), userid="wangwu")
+        (notice,) = [n for n in queries.check(campaign).notices if "messaged often" in n.text]
+        assert "1 recipient(s) got a message from this app in the last minute" in notice.text

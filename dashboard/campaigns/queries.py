@@ -139,7 +139,7 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
                                           label=label(campaign.status))))
     notices += _recipient_notices(spec, cache, userids, everyone, len(calls))
     notices += _time_notices(campaign, now)
-    if userids:
+    if userids and limits.others_sending(campaign.id, now):  # else nobody was messaged lately
         notices += _load_notices(userids, now)
     if not (campaign.options or {}).get("enable_duplicate_check", True):
         notices.append(Notice("info", _("Duplicate check is off: a batch whose outcome is unknown "
