@@ -28,6 +28,7 @@ WINDOWS = ((timedelta(minutes=1), 30, N_("30 a minute")),
            (timedelta(hours=1), 1000, N_("1,000 an hour")))
 WAIT_ONE = N_("per-member limit (1 recipient is at WeCom's %(limit)s)")
 WAIT_MANY = N_("per-member limit (%(n)s recipients are at WeCom's %(limit)s)")
+LOWEST = min(limit for _window, limit, _words in WINDOWS)
 STORED = (WAIT_ONE, WAIT_MANY, *(words for _window, _limit, words in WINDOWS))
 NOT_DELIVERED = ("invalid", "unlicensed", "cancelled")
 CHUNK = 500  # ids per IN (...) query
@@ -45,8 +46,9 @@ def recent_sends(userids, now: datetime, *, exclude_batch: int | None = None
         userids, list) else [userids]
     when = db.func.coalesce(Delivery.sent_at, SendBatch.sent_at)  # a claimed batch's rows: its time
     for group in groups:
-        query = db.select(Delivery.userid, when).outerjoin(SendBatch, SendBatch.id == Delivery.batch_id).where(
-            Delivery.userid.in_(group), when > since, Delivery.state.not_in(NOT_DELIVERED))
+        query = (db.select(Delivery.userid, when)
+                 .outerjoin(SendBatch, SendBatch.id == Delivery.batch_id)
+                 .where(Delivery.userid.in_(group), when > since, Delivery.state.not_in(NOT_DELIVERED)))
         if exclude_batch is not None:
             query = query.where(db.or_(Delivery.batch_id.is_(None), Delivery.batch_id != exclude_batch))
         for userid, at in db.session.execute(query):
@@ -97,7 +99,7 @@ def wait_for(userids, now: datetime, *, exclude_batch: int | None = None,
     """How long a message to all of userids must wait to stay within the limits; None: no wait.
     With campaign_id, userids are people of that campaign (one row each), and the ledger is read
     only when enough other campaigns have sent lately to put one of them at a limit."""
-    if campaign_id is not None and others_sending(campaign_id, now) < min(n for _w, n, _words in WINDOWS):
+    if campaign_id is not None and others_sending(campaign_id, now) < LOWEST:
         return None
     blocked = [w for times in recent_sends(userids, now, exclude_batch=exclude_batch).values()
                if (w := free_at(times, now))]

@@ -19,9 +19,9 @@ class Campaign(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     notes: Mapped[str] = mapped_column(Text, default="")
     card_version_id: Mapped[int] = mapped_column(ForeignKey("card_version.id"), index=True)
-    # The selection and its expansion can hold 100,000 userids: loaded only when read, not with
-    # every status check of the worker's loop.
-    recipients: Mapped[Json] = mapped_column(JSONType, deferred=True)  # users, departments, tags, all, exclude
+    # The selection (users, departments, tags, all, exclude) and its expansion can hold 100,000
+    # userids: loaded only when read, not with every status check of the worker's loop.
+    recipients: Mapped[Json] = mapped_column(JSONType, deferred=True)
     options: Mapped[Json] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="draft", index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
