@@ -108,8 +108,8 @@ def claim(campaign: Campaign) -> SendBatch | None:
     while True:
         leases.lock_claims()
         now, batch = utcnow(), None
-        status = db.session.scalar(db.select(Campaign.status).filter_by(id=campaign.id))
-        if status == "sending" and leases.in_flight(campaign.id, now) < limit:
+        db.session.refresh(campaign)  # its status now, and its options for prepare, in one read
+        if campaign.status == "sending" and leases.in_flight(campaign.id, now) < limit:
             batch = _next_due(campaign.id, now)
         if batch is None:
             db.session.commit()
@@ -175,6 +175,7 @@ def send(campaign: Campaign, batch: SendBatch) -> None:
 
 def outcome(campaign: Campaign, batch: SendBatch, result: SendResult | Exception) -> None:
     """Record what the call for the batch came to: accepted, retry later, or a permanent error."""
+    batch.lease_until = None  # written with the outcome, in one UPDATE of the batch
     if isinstance(result, RetryableError):
         _retry_later(campaign, batch, result)
     elif isinstance(result, ApiError) and result.errcode != ALL_INVALID:
@@ -183,9 +184,9 @@ def outcome(campaign: Campaign, batch: SendBatch, result: SendResult | Exception
         record(batch, SendResult.from_response(result.response))
     else:
         record(batch, result)
-    batch.lease_until = None
+    failed = campaign.status == "failed"  # read before the commit expires it
     db.session.commit()
-    if campaign.status == "failed":
+    if failed:
         signals.finished.send(campaign)
 
 
