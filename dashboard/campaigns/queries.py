@@ -139,8 +139,8 @@ def check(campaign: Campaign, now: datetime | None = None) -> Check:
                                           label=label(campaign.status))))
     notices += _recipient_notices(spec, cache, userids, everyone, len(calls))
     notices += _time_notices(campaign, now)
-    if userids and limits.others_sending(campaign.id, now):  # else nobody was messaged lately
-        notices += _load_notices(userids, now)
+    if userids:
+        notices += _load_notices(campaign.id, userids, now)
     if not (campaign.options or {}).get("enable_duplicate_check", True):
         notices.append(Notice("info", _("Duplicate check is off: a batch whose outcome is unknown "
                                         "(no answer from WeCom) will not be retried automatically.")))
@@ -271,8 +271,9 @@ def _time_notices(campaign: Campaign, now: datetime) -> list[Notice]:
     return []
 
 
-def _load_notices(userids: list[str], now: datetime) -> list[Notice]:
-    recent = limits.recent_sends(userids, now)
+def _load_notices(campaign_id: int, userids: list[str], now: datetime) -> list[Notice]:
+    # Their recent sends are read only when another campaign sent in the last hour (else none).
+    recent = limits.recent_sends(userids, now) if limits.others_sending(campaign_id, now) else {}
     minute = sum(any(t > now - timedelta(minutes=1) for t in times) for times in recent.values())
     busy = sum(len(times) >= 10 for times in recent.values())
     at_limit = sum(limits.free_at(times, now) is not None for times in recent.values())
