@@ -4,6 +4,7 @@ import re
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.orm import undefer
 
 from dashboard.campaigns import delivery, service
 from dashboard.extensions import db
@@ -54,8 +55,10 @@ def userids_input(page: str) -> str:
 
 
 def sent_tests(app, campaign_id):
+    """The draft's test sends, their recipients loaded (read after the context ends)."""
     with app.app_context():
-        return db.session.scalars(db.select(Campaign).filter_by(parent_id=campaign_id, is_test=True)).all()
+        return db.session.scalars(db.select(Campaign).filter_by(parent_id=campaign_id, is_test=True)
+                                  .options(undefer(Campaign.recipients))).all()
 
 
 def test_the_test_goes_to_the_users_own_wecom_userid_by_default(app, client, login, draft):
