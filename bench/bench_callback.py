@@ -34,6 +34,7 @@ and for messages side by side, and their ratio (target: a message at most 2x a c
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -528,9 +529,21 @@ def peer_rows(url: str) -> tuple[int, int]:
     return rows, keys
 
 
+def peer_messages(url: str, n: int) -> tuple[int, int, int, int]:
+    """(messages stored, distinct MsgIds, replies stored, replies from the rule each message was
+    meant for) the plain receiver stored of the measured messages."""
+    meant = {f"member{i:06d}": f"回复 {i * 7 % RULES}" for i in range(n)}
+    engine = create_engine(with_driver(url))
+    with engine.connect() as conn:
+        rows = conn.execute(text("select from_user, msg_id, reply from message where from_user like 'member%'")).all()
+    engine.dispose()
+    return (len(rows), len({row.msg_id for row in rows}), sum(row.reply is not None for row in rows),
+            sum(meant.get(row.from_user) == row.reply for row in rows))
+
+
 def against_peer(args) -> int:
     rounds, n = max(2, min(args.rounds, 20)), max(100, min(args.events, 20_000))
-    task = next(iter(TASKS))
+    task, messages, total = next(iter(TASKS)), args.mode == "message", rounds * n
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-peer-")))
         ours_port, peer_port = free_port(), free_port()
@@ -543,27 +556,46 @@ def against_peer(args) -> int:
         else:
             ours_url, peer_url = f"sqlite:///{tmp / 'ours.sqlite'}", f"sqlite:///{tmp / 'peer.sqlite'}"
         env = environment(tmp, ours_port, ours_url)
-        seed(env)
-        events = [kept_alive(r) for r in requests_bytes(rounds * n, ours_port, task)]
-        ok = kept_alive(f"GET /ok HTTP/1.1\r\nHost: 127.0.0.1:{peer_port}\r\n\r\n".encode())
+        rule_ids = seed(env, RULES if messages else 0)
         peer_env = {**env, "PEER_DATABASE_URL": peer_url}
+        if messages:  # the same rules for the peer, in a file it reads at start
+            (tmp / "rules.json").write_text(json.dumps(
+                [{"triggers": rule_triggers(i), "reply": f"回复 {i}"} for i in range(RULES)], ensure_ascii=False))
+            peer_env["PEER_RULES"] = str(tmp / "rules.json")
+            made = message_requests(total, ours_port)
+            warm_up = [kept_alive(r) for r in message_requests(WARM_UP, ours_port, "warmup")]
+        else:
+            made, warm_up = requests_bytes(total, ours_port, task), []
+        events = [kept_alive(r) for r in made]
+        ok = kept_alive(f"GET /ok HTTP/1.1\r\nHost: 127.0.0.1:{peer_port}\r\n\r\n".encode())
         threads = args.server_threads or 4
-        print(f"{rounds} rounds of {n:,} vote events each, {CLIENTS} keep-alive clients, gunicorn -c "
+        kind = f"text messages against {RULES:,} keyword rules" if messages else "vote events"
+        print(f"{rounds} rounds of {n:,} {kind} each, {CLIENTS} keep-alive clients, gunicorn -c "
               f"gunicorn.conf.py (2 workers, {threads} thread(s)), {args.db}")
-        print("round   ours ev/s   peer ev/s   ok req/s   ours/peer   ours/ok   server CPU µs/request: ours"
-              "   peer      ok")
         with running(gunicorn("wsgi:app", env, ours_port, threads, tmp / "ours.log")) as ours, \
                 running(gunicorn("bench.peer_callback:app", peer_env, peer_port, threads, tmp / "peer.log")) as peer:
+            for server, port in ((ours, ours_port), (peer, peer_port)) if warm_up else ():
+                keep_alive_round(server, port, warm_up)  # connections, statements, rules compiled
+            print("round   ours ev/s   peer ev/s   ok req/s   ours/peer   ours/ok   server CPU µs/request: ours"
+                  "   peer      ok")
             ratios, latencies = rounds_of(rounds, n, events, ok, (ours, ours_port), (peer, peer_port))
-        counts_ours, counts_peer = stored(ours_url, task)[:2], peer_rows(peer_url)
-    total = rounds * n
-    exact = counts_ours == (total, total) and counts_peer == (total, total)
+            replies = [passive_reply(port, made[0]) for port in (ours_port, peer_port)] if messages else []
+        if messages:
+            counts_ours, counts_peer = answered(ours_url, rule_ids, total), peer_messages(peer_url, total)
+            exact = counts_ours == counts_peer == (total,) * 4 and replies == ["回复 0"] * 2
+        else:
+            counts_ours, counts_peer = stored(ours_url, task)[:2], peer_rows(peer_url)
+            exact = counts_ours == (total, total) and counts_peer == (total, total)
     print(f"median ours/peer {statistics.median(r[0] for r in ratios):.2f}   "
           f"median ours/ok {statistics.median(r[1] for r in ratios):.2f}")
     print(f"p99 latency: ours {pct(latencies['ours'], 99):.1f} ms, peer {pct(latencies['peer'], 99):.1f} ms;"
           f" p50: ours {pct(latencies['ours'], 50):.1f} ms, peer {pct(latencies['peer'], 50):.1f} ms")
     print(f"stored: ours {counts_ours[0]:,} rows, {counts_ours[1]:,} distinct; peer {counts_peer[0]:,} rows, "
-          f"{counts_peer[1]:,} distinct, of {total:,} events: {'exactly once' if exact else 'LOST OR DUPLICATED'}")
+          f"{counts_peer[1]:,} distinct, of {total:,} {'messages' if messages else 'events'}: "
+          f"{'exactly once' if exact else 'LOST OR DUPLICATED'}")
+    if messages:
+        print(f"answered by the rule meant: ours {counts_ours[3]:,}, peer {counts_peer[3]:,}; "
+              f"a retried first message answered: ours {replies[0]!r}, peer {replies[1]!r}")
     return 0 if exact else 1
 
 
