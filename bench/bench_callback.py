@@ -23,7 +23,11 @@ would write (bench/peer_callback.py) and a route answering "ok", all three under
 ``gunicorn -c gunicorn.conf.py`` with its defaults (2 workers here, gthread, 4 threads; or
 ``--server-threads 1``: sync workers), the same pre-encrypted vote events from 8 keep-alive
 clients, in alternating rounds; it prints each round, the median ratios ours/peer and ours/ping,
-the p99 latency of each, and checks that both stored every event exactly once.
+the p99 latency of each, and checks that both stored every event exactly once. With
+``--mode message`` the same comparison sends members' TEXT messages instead: both sides have the
+same 1,000 keyword rules, store each message once by its MsgId and answer it with the matching
+rule's encrypted passive reply; it checks that every message was stored once and answered by its
+rule on both sides, and that a retried message gets the same reply from each.
 
 ``--mode message`` (issue 26) seeds 1,000 enabled keyword rules as well (whole keywords,
 contained keywords and RE2 patterns, a third each, two triggers a rule) and adds a phase of N
