@@ -27,6 +27,7 @@ import re
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import xmltodict
 from flask import Flask, abort, request
@@ -54,7 +55,7 @@ _local = threading.local()
 def load_rules(path: str | None) -> tuple[dict, list, list]:
     """(whole keyword -> reply, [(contained keyword, reply)], [(compiled pattern, reply)])."""
     whole, contains, patterns = {}, [], []
-    for rule in json.loads(open(path, encoding="utf-8").read()) if path else []:
+    for rule in json.loads(Path(path).read_text(encoding="utf-8")) if path else []:
         for trigger in rule["triggers"]:
             if trigger["match"] == "whole":
                 whole.setdefault(trigger["text"], rule["reply"])
