@@ -3,10 +3,12 @@ stored: each write gets its own result or error, one write's bad data fails alon
 process killed with SIGKILL mid-storm loses nothing it answered 200 and counts nothing twice."""
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -158,6 +160,38 @@ def test_the_same_event_twice_in_one_commit_is_stored_once_and_logged_as_a_dupli
     with app.app_context():
         logged = sorted(db.session.scalars(db.select(CallbackLog.outcome)))
     assert logged == ["duplicate", "duplicate", "stored"]
+
+
+def _in_main_file(app, tmp_path) -> list[str]:
+    """The scratch names the database file itself holds, without its WAL: what was checkpointed."""
+    copy = tmp_path / "main-file-only.sqlite"
+    copy.write_bytes(Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).read_bytes())
+    with closing(sqlite3.connect(copy)) as conn:
+        try:
+            return sorted(name for (name,) in conn.execute("SELECT name FROM scratch"))
+        except sqlite3.OperationalError:  # the table itself is still only in the WAL
+            return []
+
+
+@pytest.mark.sqlite_only("the WAL and its checkpoints are SQLite's")
+def test_a_groups_commits_reach_the_database_file_soon_off_the_write_lock(scratch, tmp_path, monkeypatch):
+    """Far below the auto-checkpoint's mark, the thread copies the WAL within a fraction of a second;
+    it ends when idle and starts again with the next commit."""
+    monkeypatch.setattr(rows.Checkpoints, "IDLE", 0.5)
+    app = scratch
+    together(app, [_insert(f"w{i}") for i in range(3)])
+    assert wait_until(lambda: _in_main_file(app, tmp_path) == ["w0", "w1", "w2"], timeout=10)
+    with app.app_context(), db.engine.connect() as conn:
+        checkpoints = rows.group_for(conn).checkpoints
+    wait_until(lambda: checkpoints.thread is None, timeout=10)  # idle: the thread has ended
+    _write_on(app, lambda conn: rows.group_for(conn).write(conn, lambda c: _insert_row(c, "again")))
+    assert checkpoints.thread is not None
+    assert wait_until(lambda: "again" in _in_main_file(app, tmp_path), timeout=10)
+    with app.app_context():  # closing the connections (before a restore) stops the checkpoints at once
+        db.engine.dispose()
+    assert checkpoints.stopped and wait_until(lambda: checkpoints.thread is None or not checkpoints.thread.is_alive())
+    _write_on(app, lambda conn: rows.group_for(conn).write(conn, lambda c: _insert_row(c, "after")))
+    assert wait_until(lambda: "after" in _in_main_file(app, tmp_path), timeout=10)  # a new thread
 
 
 # --- the web process killed mid-storm ------------------------------------------------------------
