@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 
 from sqlalchemy import Table, event
@@ -205,7 +206,7 @@ class GroupCommit:
         for item, result in zip(batch, results):
             item.result, item.done = result, True
         if self.checkpoints is not None:
-            self.checkpoints.nudge()
+            self.checkpoints.nudge(conn.engine)
 
 
 def _run_alone(conn, item: _Write) -> None:
@@ -236,19 +237,19 @@ def group_for(conn) -> GroupCommit:
         with _locks_guard:
             if key not in _groups:
                 sqlite = conn.dialect.name == "sqlite"
-                _groups[key] = GroupCommit(together=sqlite, checkpoints=Checkpoints(conn.engine) if sqlite else None)
+                _groups[key] = GroupCommit(together=sqlite, checkpoints=Checkpoints() if sqlite else None)
                 if sqlite:
-                    event.listen(conn.engine, "engine_disposed", lambda engine: _disposed(key, engine))
+                    event.listen(conn.engine, "engine_disposed", lambda engine: _disposed(key))
             group = _groups[key]
     return group
 
 
-def _disposed(key: str, engine) -> None:
+def _disposed(key: str) -> None:
     """The engine's connections were closed (a shutdown, or a restore about to replace the file):
     no checkpoint runs after this; the next COMMIT starts a new checkpoint thread."""
     if (group := _groups.get(key)) is not None and group.checkpoints is not None:
         group.checkpoints.stop()
-        group.checkpoints = Checkpoints(engine)
+        group.checkpoints = Checkpoints()
 
 
 class Checkpoints:
@@ -256,16 +257,19 @@ class Checkpoints:
     a group's COMMIT. ``PRAGMA wal_checkpoint(PASSIVE)`` neither waits for a writer nor makes one
     wait, so the WAL stays short and callbacks' COMMITs seldom reach the auto-checkpoint, which
     copies the WAL inside the COMMIT that crosses its mark (extensions.py) while every other
-    writer waits for the lock. bench/README.md: text messages' p99 40 ms -> 18-20 ms. The thread
-    ends after IDLE seconds without a COMMIT and starts again with the next."""
+    writer waits for the lock. bench/README.md: text messages' p99 40 ms -> 18-25 ms, the plain
+    receiver's. The thread ends after IDLE seconds without a COMMIT and starts again with the
+    next; it holds the engine weakly, so an app dropped (tests make many) closes its files."""
 
     EVERY, IDLE = 0.25, 60.0
 
-    def __init__(self, engine) -> None:
-        self.engine, self.due, self.thread, self.stopped = engine, threading.Event(), None, False
+    def __init__(self) -> None:
+        self.engine, self.due, self.thread, self.stopped = None, threading.Event(), None, False
         self._guard, self._busy = threading.Lock(), threading.Lock()
 
-    def nudge(self) -> None:
+    def nudge(self, engine) -> None:
+        """A COMMIT on the engine: a checkpoint within EVERY seconds."""
+        self.engine = weakref.ref(engine)
         self.due.set()
         with self._guard:
             if self.thread is None and not self.stopped:
@@ -288,11 +292,19 @@ class Checkpoints:
                 continue
             time.sleep(self.EVERY)
             self.due.clear()
-            with self._busy:
-                if self.stopped:
-                    return
-                try:
-                    with self.engine.connect() as conn:
-                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                except Exception:  # noqa: BLE001 - the COMMITs' auto-checkpoint remains the backstop
-                    log.warning("WAL checkpoint failed", exc_info=True)
+            if not self._checkpoint():
+                with self._guard:
+                    self.thread = None
+                return
+
+    def _checkpoint(self) -> bool:
+        """One passive checkpoint; False when stopped or the engine is gone."""
+        with self._busy:
+            if self.stopped or (engine := self.engine()) is None:
+                return False
+            try:
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - the COMMITs' auto-checkpoint remains the backstop
+                log.warning("WAL checkpoint failed", exc_info=True)
+            return True
