@@ -582,7 +582,12 @@ def against_peer(args) -> int:
                 keep_alive_round(server, port, warm_up)  # connections, statements, rules compiled
             print("round   ours ev/s   peer ev/s   ok req/s   ours/peer   ours/ok   server CPU µs/request: ours"
                   "   peer      ok")
-            ratios, latencies = rounds_of(rounds, n, events, ok, (ours, ours_port), (peer, peer_port))
+            try:
+                ratios, latencies = rounds_of(rounds, n, events, ok, (ours, ours_port), (peer, peer_port))
+            except SystemExit:  # a server answered other than 200: what its log says, then stop
+                for side in ("ours", "peer"):
+                    print(f"--- the end of {side}.log\n{(tmp / f'{side}.log').read_text()[-3000:]}", file=sys.stderr)
+                raise
             replies = [passive_reply(port, made[0]) for port in (ours_port, peer_port)] if messages else []
         if messages:
             counts_ours, counts_peer = answered(ours_url, rule_ids, total), peer_messages(peer_url, total)

@@ -82,26 +82,48 @@ def reply_to(content: str) -> str | None:
     return None
 
 
+def _connect():
+    if KIND == "sqlite":
+        conn = sqlite3.connect(URL.removeprefix("sqlite:///"), timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+    import psycopg
+
+    return psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def create_schema(tries: int = 100) -> None:
+    """The two tables and, on SQLite, WAL mode (which the file keeps), made as each worker starts,
+    as a deployment's migration would. Made by each thread at its first request instead, two of
+    them now and then met in ``PRAGMA journal_mode=WAL`` and one answered 500 ("database is
+    locked": SQLite does not wait for that lock), which stopped a benchmark run; a worker that
+    starts beside another may still find the file locked, and tries again."""
+    for attempt in range(tries):
+        conn = _connect()
+        try:
+            if KIND == "sqlite":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(SCHEMA)
+            conn.execute(MESSAGE_SCHEMA)
+            conn.commit()
+            return
+        except Exception:  # noqa: BLE001 - the other worker holds the file, or made a table first
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05)
+        finally:
+            conn.close()
+
+
 def connection():
     """This thread's connection, made once."""
     conn = getattr(_local, "conn", None)
     if conn is None:
-        if KIND == "sqlite":
-            conn = sqlite3.connect(URL.removeprefix("sqlite:///"), timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        else:
-            import psycopg
-
-            conn = psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://"))
-        try:
-            conn.execute(SCHEMA)
-            conn.execute(MESSAGE_SCHEMA)
-            conn.commit()
-        except Exception:  # noqa: BLE001 - PostgreSQL: another worker made it at the same moment
-            conn.rollback()
-        _local.conn = conn
+        conn = _local.conn = _connect()
     return conn
+
+
+create_schema()
 
 
 @app.post("/wecom/callback")
