@@ -34,12 +34,17 @@ def entry(outcome: str, status: int, *, started: float, remote_addr: str | None,
     }
 
 
-_INSERT = RowInsert(CallbackLog.__table__)
+INSERT = RowInsert(CallbackLog.__table__)
 
 
 def add(conn, values: dict) -> None:
     """Add the row in the connection's transaction (the caller commits)."""
-    _INSERT(conn, values)
+    INSERT(conn, values)
+    prune_now_and_then(conn)
+
+
+def prune_now_and_then(conn) -> None:
+    """On about one write in a hundred (PRUNE_CHANCE), :func:`prune` in the connection's transaction."""
     if random.random() < PRUNE_CHANCE:
         prune(conn)
 

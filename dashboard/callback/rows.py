@@ -1,6 +1,7 @@
 """Writing the callback's rows fast: whole-row INSERTs through the driver and, on SQLite, one
 writer at a time, for the callbacks that arrive together (GroupCommit), with the WAL checkpointed
-on a thread of its own rather than inside a callback's COMMIT (Checkpoints).
+on a thread of its own rather than inside a callback's COMMIT (Checkpoints); on other databases,
+connections kept from one callback to the next, unpinged (connection).
 
 Each statement is compiled once by SQLAlchemy for the database's dialect and its values go
 through the column types' own bind processors, so the rows are exactly what Core writes (a test
@@ -89,6 +90,182 @@ def rollback(conn) -> None:
         conn.rollback()
     else:
         conn.connection.driver_connection.rollback()
+
+
+class OneStatement:
+    """PostgreSQL: an event, the rows that go with it and its log row written by one statement.
+
+    ``WITH e AS (INSERT the event ON CONFLICT DO NOTHING RETURNING 1), a1 AS (INSERT a row
+    WHERE EXISTS (SELECT FROM e)), a2 AS (... after a1) ... INSERT the log row``, its outcome the
+    given one when the event is new, else ``duplicate``. PostgreSQL runs a statement's parts in
+    no set order, so each row waits for the one before (its condition counts that one's rows):
+    rows of one table, a conversation's message and its answers, get ascending ids as before. Sent with the connection in autocommit, it is one round trip
+    and the server's own transaction (all the rows or none), where BEGIN, an INSERT per row and
+    COMMIT took a round trip each. bench/README.md: ours/peer on PostgreSQL 0.70-0.80 -> 0.89-0.99.
+    The statement's text is made once per combination of tables; values go through the column
+    types' bind processors, as RowInsert's do.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple, tuple[str, list]] = {}
+
+    def __call__(self, conn, event: tuple[RowInsert, dict], log_row: tuple[RowInsert, dict],
+                 also=(), duplicate: str = "duplicate") -> bool:
+        """Write them, committed; True when the event was new (then every row was written),
+        False when its key was taken (then only the log row, with outcome ``duplicate``)."""
+        inserts = (event[0], *(insert for insert, _ in also), log_row[0])
+        rows = (event[1], *(row for _, row in also), log_row[1])
+        sql, parts = self._statement(conn.dialect, inserts)
+        params = {"duplicate": duplicate}
+        for (prefix, names, processors), row in zip(parts, rows):
+            params.update({f"{prefix}{n}": p(row.get(n)) if p else row.get(n) for n, p in zip(names, processors)})
+        commit(conn)  # what a read began: nothing is written yet
+        driver, dbapi = conn.connection.driver_connection, conn.dialect.loaded_dbapi
+        driver.autocommit = True
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0] == 1
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from None
+        finally:
+            cursor.close()
+            if not driver.closed:
+                driver.autocommit = False
+
+    def _statement(self, dialect, inserts: tuple[RowInsert, ...]) -> tuple[str, list]:
+        key = tuple(id(insert) for insert in inserts)
+        if key not in self._made:
+            quote = dialect.identifier_preparer.quote
+            event, *also, log_insert = inserts
+            parts, ctes = [], []
+            for i, insert in enumerate(inserts):
+                prefix = "e_" if i == 0 else "l_" if i == len(inserts) - 1 else f"a{i}_"
+                _, names, processors, _ = insert._for(dialect)
+                parts.append((prefix, names, processors))
+            columns = [", ".join(quote(n) for n in names) for _, names, _ in parts]
+            values = [[f"%({prefix}{n})s" for n in names] for prefix, names, _ in parts]
+            ctes.append(f"e AS (INSERT INTO {quote(event.table.name)} ({columns[0]}) VALUES ({', '.join(values[0])})"
+                        f" ON CONFLICT ({quote(event.skip_conflicts_on)}) DO NOTHING RETURNING 1)")
+            for i, insert in enumerate(also, start=1):
+                skip = f" ON CONFLICT ({quote(insert.skip_conflicts_on)}) DO NOTHING" if insert.skip_conflicts_on else ""
+                after = f" AND (SELECT count(*) FROM a{i - 1}) >= 0" if i > 1 else ""  # in order: ids ascend
+                ctes.append(f"a{i} AS (INSERT INTO {quote(insert.table.name)} ({columns[i]}) SELECT "
+                            f"{', '.join(values[i])} WHERE EXISTS (SELECT FROM e){after}{skip} RETURNING 1)")
+            outcome = parts[-1][1].index("outcome")
+            values[-1][outcome] = f"CASE WHEN EXISTS (SELECT FROM e) THEN {values[-1][outcome]} ELSE %(duplicate)s END"
+            sql = (f"WITH {', '.join(ctes)} INSERT INTO {quote(log_insert.table.name)} ({columns[-1]}) "
+                   f"SELECT {', '.join(values[-1])} RETURNING (SELECT count(*) FROM e)")
+            self._made[key] = (sql, parts)
+        return self._made[key]
+
+
+class Reconnect(Exception):
+    """A connection kept from an earlier callback was found closed by the server (a restart, an
+    ended session): the callback may run again on a fresh one (:func:`connection`)."""
+
+
+SPARE = 4  # connections kept between callbacks, per process: gunicorn.conf.py's default threads
+
+
+@contextmanager
+def connection(engine):
+    """A connection for one callback's reads and rows.
+
+    On SQLite, a checkout from the pool, as anywhere. On other databases the process keeps up to
+    SPARE connections from one callback to the next: a checkout pings the server (pool_pre_ping, a
+    round trip) and resets the connection after use, which cost about a fifth of a callback's
+    time on PostgreSQL (bench/README.md). Nothing stays open between callbacks: a transaction
+    left open is rolled back before the connection is kept. A kept connection the server closed
+    meanwhile raises Reconnect, and is not kept; the next call checks out a fresh, pinged one.
+    Only the latest engine's connections are kept, and ``engine.dispose()`` closes them.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            yield conn
+        return
+    conn = _spares.take(engine)
+    reused = conn is not None
+    if conn is None:
+        conn = engine.connect()
+    try:
+        yield conn
+    except DBAPIError as exc:
+        if not (exc.connection_invalidated or conn.invalidated or _lost(conn, exc)):
+            raise
+        _close(conn, discard=True)
+        conn = None
+        if reused:
+            raise Reconnect(str(exc.orig)) from exc
+        raise
+    finally:
+        if conn is not None:
+            _spares.give_back(engine, conn)
+
+
+class _Spares:
+    """The connections kept between callbacks: the latest engine's, as of its pool then."""
+
+    def __init__(self) -> None:
+        self.guard, self.engine, self.pool, self.kept = threading.Lock(), None, None, []
+
+    def take(self, engine):
+        with self.guard:
+            if self.engine is engine and self.pool is engine.pool and self.kept:
+                return self.kept.pop()
+        return None
+
+    def give_back(self, engine, conn) -> None:
+        try:
+            rollback(conn)  # nothing stays open between callbacks
+        except Exception:  # noqa: BLE001 - a connection that cannot roll back is not kept
+            _close(conn, discard=True)
+            return
+        stale = []
+        with self.guard:
+            if self.engine is not engine or self.pool is not engine.pool:
+                stale, self.kept = self.kept, []
+                if not event.contains(engine, "engine_disposed", self.forget):
+                    event.listen(engine, "engine_disposed", self.forget)
+                self.engine, self.pool = engine, engine.pool
+            if len(self.kept) < SPARE and not conn.invalidated:
+                self.kept.append(conn)
+                conn = None
+        for old in stale:  # an earlier engine's, or from before the pool was disposed
+            _close(old, discard=True)
+        if conn is not None:
+            _close(conn)
+
+    def forget(self, engine) -> None:
+        """engine.dispose(): close its kept connections now."""
+        with self.guard:
+            stale = self.kept if self.engine is engine else []
+            if self.engine is engine:
+                self.kept = []
+        for old in stale:
+            _close(old, discard=True)
+
+
+_spares = _Spares()
+
+
+def _lost(conn, exc: DBAPIError) -> bool:
+    """Whether the error says the server closed the connection (our driver-level INSERTs pass
+    errors on without Core's check)."""
+    try:
+        return conn.dialect.is_disconnect(exc.orig, conn.connection.dbapi_connection, None)
+    except Exception:  # noqa: BLE001 - no way to tell: treat it as lost
+        return True
+
+
+def _close(conn, *, discard: bool = False) -> None:
+    """Give the connection back to its pool or, ``discard``, close it (lost, or its pool disposed)."""
+    try:
+        if discard:
+            conn.invalidate()
+        conn.close()
+    except Exception:  # noqa: BLE001 - already gone
+        log.debug("closing a callback connection failed", exc_info=True)
 
 
 _locks: dict[str, tuple] = {}  # lock file path -> (open file, lock for this process's threads)
@@ -222,8 +399,8 @@ def _run_alone(conn, item: _Write) -> None:
 def _undo(conn) -> None:
     try:
         rollback(conn)
-    except Exception:  # noqa: BLE001 - a lost connection: the pool discards it
-        log.warning("rollback after a failed group commit failed", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - a lost connection: the pool discards it
+        log.warning("rollback after a failed group commit failed: %s", exc)
 
 
 _groups: dict[str, GroupCommit] = {}

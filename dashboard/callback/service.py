@@ -107,9 +107,15 @@ def receive(args, stream, content_length: int | None, remote_addr: str | None) -
         event = parse_event(xml)
     except (Rejected, CryptoError) as exc:
         return _reject(exc, remote_addr, started, "POST")
+    handler = handler_for(event.kind, message=_is_message(event))
     try:
-        with db.engine.connect() as conn:  # no ORM session on the hot path (see rows.py)
-            return handler_for(event.kind, message=_is_message(event))(conn, event, xml, call)
+        try:
+            with rows.connection(db.engine) as conn:  # no ORM session on the hot path (see rows.py)
+                return handler(conn, event, xml, call)
+        except rows.Reconnect as exc:  # the server closed the kept connection meanwhile (a restart)
+            log.info("callback: the database connection was closed (%s); once more on a new one", exc)
+            with rows.connection(db.engine) as conn:
+                return handler(conn, event, xml, call)
     except DATABASE_DOWN as exc:
         cause = str(getattr(exc, "orig", None) or exc)
         log.error("callback not stored, answering 503 so WeCom retries: %s", cause)
@@ -281,6 +287,7 @@ HANDLERS = {
 _INSERT_EVENT = RowInsert(CardEvent.__table__, skip_conflicts_on="dedupe_key")
 _INSERT_CODE = RowInsert(ResponseCode.__table__, skip_conflicts_on="code")  # a known code stays as it is
 _INSERT_CHANGE = RowInsert(DirectoryChange.__table__)
+_AT_ONCE = rows.OneStatement()
 _KNOWN = db.select(CardEvent.id).where(CardEvent.dedupe_key == db.bindparam("key"))
 
 
@@ -291,7 +298,7 @@ def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) ->
     counts (an unknown task id) gets its code into the ledger here.
 
     On SQLite, callbacks that arrive together share a transaction and a COMMIT
-    (rows.GroupCommit). A retry or duplicate delivery finds the unique dedupe_key taken (also
+    (rows.GroupCommit); on PostgreSQL one statement writes them all (rows.OneStatement). A retry or duplicate delivery finds the unique dedupe_key taken (also
     when two workers race) and writes only a "duplicate" log row. Every row is built before the
     write, so the write lock is held only briefly. ``also`` lists (an insert, its row) to write
     in the same transaction. True when stored, False for a duplicate.
@@ -300,15 +307,20 @@ def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) ->
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
     row = _event_row(event, xml, now, campaign_id, batch_id)
     code = code_row(row["response_code"], campaign_id, batch_id, row["from_user"], "callback", now)
+    also = [*([(_INSERT_CODE, code)] if code["code"] and row["rolled_up"] else []),  # else the roll-up adds it
+            *(also or ())]
     entry = call.log(outcome, 200, event=event)
+    if conn.dialect.name == "postgresql":  # one statement: see rows.OneStatement
+        stored = _AT_ONCE(conn, (_INSERT_EVENT, row), (journal.INSERT, entry), also)
+        journal.prune_now_and_then(conn)
+        rows.commit(conn)
+        return stored
 
     def write(conn) -> bool:
         if not _INSERT_EVENT(conn, row):  # the dedupe_key is taken: a retry or duplicate delivery
             journal.add(conn, call.log("duplicate", 200, event=event))
             return False
-        if code["code"] and row["rolled_up"]:  # else the roll-up adds it to the ledger
-            _INSERT_CODE(conn, code)
-        for insert, values in also or ():
+        for insert, values in also:
             insert(conn, values)
         journal.add(conn, entry)
         return True
