@@ -134,6 +134,8 @@ class OneStatement:
                 driver.autocommit = False
 
     def _statement(self, dialect, inserts: tuple[RowInsert, ...]) -> tuple[str, list]:
+        """The text and, per insert, (parameter prefix, column names, bind processors). Only the
+        tables' and columns' names (quoted) and placeholders go into the text (nosec B608)."""
         key = tuple(id(insert) for insert in inserts)
         if key not in self._made:
             quote = dialect.identifier_preparer.quote
@@ -145,16 +147,16 @@ class OneStatement:
                 parts.append((prefix, names, processors))
             columns = [", ".join(quote(n) for n in names) for _, names, _ in parts]
             values = [[f"%({prefix}{n})s" for n in names] for prefix, names, _ in parts]
-            ctes.append(f"e AS (INSERT INTO {quote(event.table.name)} ({columns[0]}) VALUES ({', '.join(values[0])})"
+            ctes.append(f"e AS (INSERT INTO {quote(event.table.name)} ({columns[0]}) VALUES ({', '.join(values[0])})"  # nosec B608
                         f" ON CONFLICT ({quote(event.skip_conflicts_on)}) DO NOTHING RETURNING 1)")
             for i, insert in enumerate(also, start=1):
-                skip = f" ON CONFLICT ({quote(insert.skip_conflicts_on)}) DO NOTHING" if insert.skip_conflicts_on else ""
-                after = f" AND (SELECT count(*) FROM a{i - 1}) >= 0" if i > 1 else ""  # in order: ids ascend
-                ctes.append(f"a{i} AS (INSERT INTO {quote(insert.table.name)} ({columns[i]}) SELECT "
+                skip = f" ON CONFLICT ({quote(insert.skip_conflicts_on)}) DO NOTHING" if insert.skip_conflicts_on else ""  # nosec B608
+                after = f" AND (SELECT count(*) FROM a{i - 1}) >= 0" if i > 1 else ""  # nosec B608 - in order: ids ascend
+                ctes.append(f"a{i} AS (INSERT INTO {quote(insert.table.name)} ({columns[i]}) SELECT "  # nosec B608
                             f"{', '.join(values[i])} WHERE EXISTS (SELECT FROM e){after}{skip} RETURNING 1)")
             outcome = parts[-1][1].index("outcome")
-            values[-1][outcome] = f"CASE WHEN EXISTS (SELECT FROM e) THEN {values[-1][outcome]} ELSE %(duplicate)s END"
-            sql = (f"WITH {', '.join(ctes)} INSERT INTO {quote(log_insert.table.name)} ({columns[-1]}) "
+            values[-1][outcome] = f"CASE WHEN EXISTS (SELECT FROM e) THEN {values[-1][outcome]} ELSE %(duplicate)s END"  # nosec B608
+            sql = (f"WITH {', '.join(ctes)} INSERT INTO {quote(log_insert.table.name)} ({columns[-1]}) "  # nosec B608
                    f"SELECT {', '.join(values[-1])} RETURNING (SELECT count(*) FROM e)")
             self._made[key] = (sql, parts)
         return self._made[key]
