@@ -99,11 +99,13 @@ class OneStatement:
     WHERE EXISTS (SELECT FROM e)), a2 AS (... after a1) ... INSERT the log row``, its outcome the
     given one when the event is new, else ``duplicate``. PostgreSQL runs a statement's parts in
     no set order, so each row waits for the one before (its condition counts that one's rows):
-    rows of one table, a conversation's message and its answers, get ascending ids as before. Sent with the connection in autocommit, it is one round trip
-    and the server's own transaction (all the rows or none), where BEGIN, an INSERT per row and
-    COMMIT took a round trip each. bench/README.md: ours/peer on PostgreSQL 0.70-0.80 -> 0.89-0.99.
-    The statement's text is made once per combination of tables; values go through the column
-    types' bind processors, as RowInsert's do.
+    rows of one table, a conversation's message and its answers, get ascending ids as before.
+
+    Sent with the connection in autocommit, it is one round trip and the server's own
+    transaction (all the rows or none), where BEGIN, an INSERT per row and COMMIT took a round
+    trip each (bench/README.md: ours/peer on PostgreSQL 0.60-0.84 -> 0.89-1.00). The statement's
+    text is made once per combination of tables; values go through the column types' bind
+    processors, as RowInsert's do.
     """
 
     def __init__(self) -> None:
