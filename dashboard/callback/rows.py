@@ -1,7 +1,8 @@
 """Writing the callback's rows fast: whole-row INSERTs through the driver and, on SQLite, one
 writer at a time, for the callbacks that arrive together (GroupCommit), with the WAL checkpointed
-on a thread of its own rather than inside a callback's COMMIT (Checkpoints); on other databases,
-connections kept from one callback to the next, unpinged (connection).
+on a thread of its own rather than inside a callback's COMMIT (Checkpoints); on PostgreSQL, an
+event and all its rows in one statement (OneStatement), on connections kept from one callback to
+the next, unpinged (connection).
 
 Each statement is compiled once by SQLAlchemy for the database's dialect and its values go
 through the column types' own bind processors, so the rows are exactly what Core writes (a test
@@ -337,10 +338,10 @@ class GroupCommit:
     database that cannot write at all (OperationalError) fails them all, each with the error.
 
     Only where writers take turns anyway: on SQLite (one writer at a time, ``writer_turn``).
-    PostgreSQL writes in parallel and shares the flush of transactions that commit together
-    itself; there a leader would only make the others wait (bench/README.md), so with
-    ``together`` false each write commits on its own, at once. One per database and process
-    (:func:`group_for`).
+    A database that writes in parallel shares the flush of transactions that commit together
+    itself; there a leader would only make the others wait (bench/README.md, measured on
+    PostgreSQL, which now writes with OneStatement instead), so with ``together`` false each
+    write commits on its own, at once. One per database and process (:func:`group_for`).
     """
 
     def __init__(self, *, together: bool = True, checkpoints=None) -> None:

@@ -107,20 +107,23 @@ def receive(args, stream, content_length: int | None, remote_addr: str | None) -
         event = parse_event(xml)
     except (Rejected, CryptoError) as exc:
         return _reject(exc, remote_addr, started, "POST")
-    handler = handler_for(event.kind, message=_is_message(event))
     try:
         try:
-            with rows.connection(db.engine) as conn:  # no ORM session on the hot path (see rows.py)
-                return handler(conn, event, xml, call)
+            return _handle(event, xml, call)
         except rows.Reconnect as exc:  # the server closed the kept connection meanwhile (a restart)
             log.info("callback: the database connection was closed (%s); once more on a new one", exc)
-            with rows.connection(db.engine) as conn:
-                return handler(conn, event, xml, call)
+            return _handle(event, xml, call)
     except DATABASE_DOWN as exc:
         cause = str(getattr(exc, "orig", None) or exc)
         log.error("callback not stored, answering 503 so WeCom retries: %s", cause)
         journal.write(call.log("error", 503, reason="database unavailable", detail=cause, event=event))
         return Answer(503, "database unavailable; retry")
+
+
+def _handle(event, xml: str, call: Call) -> Answer:
+    """Store and answer the event with its kind's handler (no ORM session on the hot path: rows.py)."""
+    with rows.connection(db.engine) as conn:
+        return handler_for(event.kind, message=_is_message(event))(conn, event, xml, call)
 
 
 def _is_message(event) -> bool:
@@ -298,10 +301,11 @@ def store(conn, event, xml: str, call: Call, target, outcome: str, also=None) ->
     counts (an unknown task id) gets its code into the ledger here.
 
     On SQLite, callbacks that arrive together share a transaction and a COMMIT
-    (rows.GroupCommit); on PostgreSQL one statement writes them all (rows.OneStatement). A retry or duplicate delivery finds the unique dedupe_key taken (also
-    when two workers race) and writes only a "duplicate" log row. Every row is built before the
-    write, so the write lock is held only briefly. ``also`` lists (an insert, its row) to write
-    in the same transaction. True when stored, False for a duplicate.
+    (rows.GroupCommit); on PostgreSQL one statement writes them all (rows.OneStatement). A retry
+    or duplicate delivery finds the unique dedupe_key taken (also when two workers race) and
+    writes only a "duplicate" log row. Every row is built before the write, so the write lock is
+    held only briefly. ``also`` lists (an insert, its row) to write in the same transaction. True
+    when stored, False for a duplicate.
     """
     now = utcnow()
     campaign_id, batch_id = (target.campaign_id, target.batch_id) if target is not None else (None, None)
